@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { runCli } from "./main.js";
+
+// SIGINT aborts the running command (which cleans up: kills child processes, removes temp files); a second
+// SIGINT exits at once.
+const controller = new AbortController();
+let interrupted = 0;
+process.on("SIGINT", () => {
+  interrupted++;
+  if (interrupted > 1) process.exit(130);
+  controller.abort(new Error("interrupted (SIGINT)"));
+});
+process.on("SIGTERM", () => controller.abort(new Error("terminated (SIGTERM)")));
+
+const code = await runCli(process.argv.slice(2), {
+  signal: controller.signal,
+  io: {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    stdoutStream: process.stdout,
+    env: process.env,
+    cwd: process.cwd(),
+  },
+});
+process.exitCode = code;

@@ -1,0 +1,27 @@
+import { inspectDatabase, UsageError, type InspectReport } from "@odoo-deploy/core";
+import { defineCommand } from "../command.js";
+
+/** `odoo-deploy status`: what state an Odoo database is in, before touching it. */
+export default defineCommand<InspectReport & Record<string, unknown>>({
+  path: "status",
+  summary: "Show an Odoo database's version, module states, pending updates and deployed revision",
+  flags: [{ flags: "--db-url <url>", description: "PostgreSQL URL of the Odoo database", configKey: "database.url" }],
+  async run(ctx) {
+    const dbUrl = ctx.settings.database?.url;
+    if (!dbUrl) throw new UsageError("status needs a database: --db-url URL, database.url in odoo-deploy.yaml, or ODOO_DEPLOY_DATABASE_URL");
+    return (await inspectDatabase({ dbUrl, signal: ctx.signal, onEvent: ctx.onEvent })) as InspectReport & Record<string, unknown>;
+  },
+  render(r, out) {
+    out.heading(`Database ${r.database}`);
+    out.table([
+      ["PostgreSQL", r.serverVersion],
+      ["Odoo", r.odooVersion ?? (r.isOdoo ? "unknown" : "not an Odoo database")],
+      ["tables", String(r.tableCount)],
+      ["modules", Object.entries(r.moduleStates).map(([s, n]) => `${n} ${s}`).join(", ") || undefined],
+      ["deployed revision", r.deployedRevision ?? "none recorded"],
+      ["neutralized", r.isOdoo ? (r.neutralized ? "yes" : "no") : undefined],
+    ]);
+    for (const c of r.checks) out.check(c);
+    out.verdict(r.ok, r.ok ? "database is consistent" : "database needs attention");
+  },
+});

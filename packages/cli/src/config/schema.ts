@@ -1,0 +1,142 @@
+import { z } from "zod";
+
+/** A duration with a unit (`30s`, `5m`) or milliseconds. */
+const duration = z
+  .union([z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$|^\d+$/, "expected a duration such as 500ms, 30s, 5m"), z.number().nonnegative()])
+  .describe("A duration: 500ms, 30s, 5m, 1h, or milliseconds");
+
+/** How to reach the host or container where commands run (SSH). */
+export const sshSchema = z
+  .object({
+    host: z.string().min(1).describe("Host name or address"),
+    port: z.number().int().min(1).max(65535).optional().describe("SSH port (default 22)"),
+    user: z.string().min(1).describe("Remote user"),
+    privateKeyPath: z.string().optional().describe("Private key file"),
+    passphrase: z.string().optional().describe("Passphrase of the private key (use ${VAR})"),
+    password: z.string().optional().describe("Password (use ${VAR}); prefer keys"),
+    agent: z.string().optional().describe("ssh-agent socket (default SSH_AUTH_SOCK)"),
+    knownHostsPath: z.string().optional().describe("known_hosts file to verify the host key against (default ~/.ssh/known_hosts)"),
+    hostKeyFingerprint: z.string().optional().describe("Pinned host key fingerprint, SHA256:…"),
+    allowUnknownHostKey: z.boolean().optional().describe("Accept a host key that is not known (unsafe)"),
+  })
+  .strict();
+
+/** How to reach Docker and which container to use. */
+export const dockerSchema = z
+  .object({
+    host: z.string().optional().describe("Docker engine (default DOCKER_HOST or the local socket)"),
+    container: z.string().optional().describe("Running container name or id"),
+    composeProject: z.string().optional().describe("Compose project, to find the container by its labels"),
+    composeService: z.string().optional().describe("Compose service, to find the container by its labels"),
+    network: z.string().optional().describe("Network for one-off containers"),
+    envFile: z.string().optional().describe("Env file for one-off containers"),
+    user: z.string().optional().describe("User inside the container"),
+  })
+  .strict();
+
+const runnerKind = z.enum(["local", "docker", "ssh"]).describe("Where commands run");
+
+export const databaseSchema = z
+  .object({
+    url: z.string().optional().describe("PostgreSQL URL of the Odoo database (use ${VAR} for the password)"),
+    name: z.string().optional().describe("Odoo database name"),
+    runner: runnerKind.optional().describe("Where PostgreSQL tools (pg_dump, psql) run (default local)"),
+    docker: dockerSchema.optional(),
+    ssh: sshSchema.optional(),
+  })
+  .strict();
+
+export const odooSchema = z
+  .object({
+    runner: runnerKind.optional().describe("Where odoo-bin runs (default local)"),
+    docker: dockerSchema.optional(),
+    ssh: sshSchema.optional(),
+    odooBin: z.string().optional().describe("odoo-bin to run (default odoo-bin on PATH)"),
+    image: z.string().optional().describe("Odoo image for one-off update containers"),
+    configPath: z.string().optional().describe("Odoo's own config file, as the Odoo host sees it"),
+    addonsPath: z.string().optional().describe("Addons path as the Odoo host sees it (comma-separated)"),
+    dataDir: z.string().optional().describe("Odoo data_dir, holding filestore/<db>"),
+  })
+  .strict();
+
+export const repoSchema = z
+  .object({
+    root: z.string().optional().describe("Repository root (default .)"),
+    addonsPaths: z.array(z.string()).optional().describe("Addons paths inside the repository, as planning sees them"),
+    odooAddonsPaths: z.array(z.string()).optional().describe("Odoo's own addons, to tell external dependencies from missing ones"),
+    install: z.array(z.string()).optional().describe("Modules to install even if nothing requires them"),
+  })
+  .strict();
+
+export const backupsSchema = z
+  .object({
+    directory: z.string().optional().describe("Where backups are published"),
+    format: z.enum(["custom", "zip"]).optional().describe("custom (pg_dump -Fc + filestore tar) or Odoo's zip"),
+    filestoreDir: z.string().optional().describe("The database's filestore directory (<data_dir>/filestore/<db>)"),
+    retention: z
+      .object({
+        keepLast: z.number().int().min(1).optional(),
+        keepDays: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const healthSchema = z
+  .object({
+    url: z.string().url().optional().describe("Base URL of the Odoo server"),
+    timeout: duration.optional(),
+    dbName: z.string().optional().describe("Database whose login page must load"),
+  })
+  .strict();
+
+export const anonymizeSchema = z
+  .object({
+    rules: z.string().optional().describe("Rules file (YAML)"),
+    preset: z.enum(["odoo"]).optional(),
+    secretEnv: z.string().optional().describe("Environment variable holding the anonymization secret"),
+    jobs: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** One environment (prod, staging, …). */
+export const environmentSchema = z
+  .object({
+    database: databaseSchema.optional(),
+    odoo: odooSchema.optional(),
+    repo: repoSchema.optional(),
+    backups: backupsSchema.optional(),
+    health: healthSchema.optional(),
+    anonymize: anonymizeSchema.optional(),
+  })
+  .strict();
+
+/** The whole odoo-deploy.yaml. */
+export const configFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1).describe("Config format version"),
+    defaultEnvironment: z.string().optional().describe("Environment used when --env is not given"),
+    environments: z.record(z.string(), environmentSchema).describe("Named environments"),
+  })
+  .strict();
+
+/** The config file as written (input). */
+export type ConfigFileInput = z.input<typeof configFileSchema>;
+/** The config file as validated. */
+export type ConfigFile = z.output<typeof configFileSchema>;
+/** Settings of one environment after merging defaults, file, environment variables and flags. */
+export type Settings = z.output<typeof environmentSchema>;
+
+/**
+ * The JSON Schema of odoo-deploy.yaml, generated from the same schema that validates it.
+ *
+ * @example writeFileSync("odoo-deploy.schema.json", JSON.stringify(configJsonSchema(), null, 2));
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(configFileSchema, { io: "input" }),
+    title: "odoo-deploy.yaml",
+  } as Record<string, unknown>;
+}

@@ -1,0 +1,14 @@
+/**
+ * @odoo-deploy/cli — the `odoo-deploy` command line, usable in-process.
+ *
+ * @example
+ * import { runCli } from "@odoo-deploy/cli";
+ * const code = await runCli(["status", "--json"], { io: { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() } });
+ */
+export { runCli, type RunCliOptions } from "./main.js";
+export { EXIT, exitCodeForError } from "./exit-codes.js";
+export { loadSettings, parseConfigFile, ENV_OVERRIDES, DEFAULT_CONFIG_FILE, type LoadedSettings, type LoadSettingsInput } from "./config/load.js";
+export { configFileSchema, configJsonSchema, type ConfigFile, type ConfigFileInput, type Settings } from "./config/schema.js";
+export { defineCommand, type CommandDefinition, type CommandContext, type CommandReport, type FlagSpec } from "./command.js";
+export { commands } from "./commands/index.js";
+export type { CliIO } from "./io.js";

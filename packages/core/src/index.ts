@@ -1,0 +1,67 @@
+/**
+ * @odoo-deploy/core — typed primitives for shipping Odoo safely.
+ *
+ * @example
+ * import { inspectDatabase } from "@odoo-deploy/core";
+ * const report = await inspectDatabase({ dbUrl: "postgres:///odoo?host=/run/postgresql" });
+ * console.log(report.odooVersion, report.moduleStates);
+ */
+
+// Errors and report shapes
+export {
+  OdooDeployError,
+  UsageError,
+  ConfigError,
+  EnvironmentError,
+  OperationFailedError,
+  AbortedError,
+  throwIfAborted,
+  type ErrorCategory,
+  type ConfigIssue,
+  type OdooDeployErrorOptions,
+} from "./errors.js";
+export { timedCheck, durationSince, type Check, type CheckStatus, type ReportBase, type EventBase, type EventHandler } from "./report.js";
+
+// Utilities
+export { Redactor, redactText, redactUrl } from "./util/redact.js";
+export { parseDuration, formatDuration, formatBytes } from "./util/duration.js";
+
+// Database helpers
+export {
+  connect,
+  withClient,
+  translatePgError,
+  parseDbUrl,
+  withDatabase,
+  libpqEnv,
+  quoteIdent,
+  type Queryable,
+  type ConnectOptions,
+  type DbUrlParts,
+} from "./db/connection.js";
+export {
+  DEPLOYED_REVISION_KEY,
+  INSTALLED_CHECKSUMS_KEY,
+  getConfigParameter,
+  setConfigParameter,
+} from "./db/odoo-params.js";
+export {
+  inspectDatabase,
+  type InspectDatabaseOptions,
+  type InspectReport,
+  type InspectEvent,
+  type ModuleStateCounts,
+} from "./db/inspect.js";
+
+// Runners
+export type {
+  CommandRunner,
+  CommandOptions,
+  ExecOptions,
+  SpawnOptions,
+  ExecResult,
+  RunningCommand,
+  RunnerKind,
+} from "./runner/types.js";
+export { createLocalRunner, type LocalRunnerOptions } from "./runner/local.js";
+export { shellQuote, shellJoin, shellCommand } from "./runner/quote.js";

@@ -1,0 +1,16 @@
+/**
+ * @odoo-deploy/testkit (private) — real services for tests: throwaway PostgreSQL, temp git repositories,
+ * loopback sshd, local Docker images, the shared Odoo lab data. Vitest fixtures live in
+ * `@odoo-deploy/testkit/vitest`.
+ *
+ * @example
+ * import { startPostgres } from "@odoo-deploy/testkit";
+ * const pg = await startPostgres();
+ * await pg.createDatabase("demo");
+ */
+export { startPostgres, findPgBinDir, freePort, clusterFromEnv, restoreDump, type PgCluster, type PgClusterInfo, type StartPostgresOptions } from "./postgres.js";
+export { createTempGitRepo, type TempGitRepo } from "./git.js";
+export { sharedDir, sharedPath, repoRoot, LAB_DUMP, LAB_FILESTORE, LAB_LOGS } from "./shared.js";
+export { inCI, unavailable, ServiceUnavailableError } from "./services.js";
+export { run } from "./exec.js";
+export { LAB_TEMPLATE_DB } from "./global-setup.js";

@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { test as base } from "vitest";
+import { clusterFromEnv, type PgCluster } from "./postgres.js";
+import { unavailable } from "./services.js";
+import { sharedDir } from "./shared.js";
+import { LAB_TEMPLATE_DB } from "./global-setup.js";
+import { createTempGitRepo, type TempGitRepo } from "./git.js";
+
+/** A database created for one test and dropped after it. */
+export interface TestDatabase {
+  name: string;
+  /** Unix-socket URL. */
+  url: string;
+  /** TCP URL on 127.0.0.1. */
+  tcpUrl: string;
+}
+
+export interface Fixtures {
+  /** The run's throwaway cluster (skips, or fails in CI, when PostgreSQL is unavailable). */
+  pg: PgCluster;
+  /** A fresh empty database. */
+  db: TestDatabase;
+  /** A fresh copy of the real Odoo 16 database from ../shared/odoo16-lab. */
+  labDb: TestDatabase;
+  /** The shared data folder (skips, or fails in CI, when missing). */
+  shared: string;
+  /** A fresh temp git repository, deleted after the test. */
+  gitRepo: TempGitRepo;
+}
+
+/** A unique, valid database name for a test. */
+export function testDbName(prefix = "t"): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * Vitest `test` with real-service fixtures. Using a fixture that is unavailable skips the test with a loud
+ * reason on a user's machine, and fails it when `CI` is set.
+ *
+ * @example
+ * import { test, expect } from "@odoo-deploy/testkit/vitest";
+ * test("counts partners", async ({ labDb, pg }) => {
+ *   const rows = await pg.query("select count(*) from res_partner", [], labDb.name);
+ *   expect(Number(rows[0].count)).toBeGreaterThan(0);
+ * });
+ */
+export const test = base.extend<Fixtures>({
+   
+  pg: async ({ skip }, use) => {
+    const cluster = clusterFromEnv();
+    if (!cluster) {
+      skip(unavailable("PostgreSQL", process.env.ODOO_DEPLOY_TEST_PG_UNAVAILABLE ?? "the global set-up did not start a cluster"));
+      return;
+    }
+    await use(cluster);
+  },
+  db: async ({ pg }, use) => {
+    const name = testDbName();
+    await pg.createDatabase(name);
+    await use({ name, url: pg.url(name), tcpUrl: pg.tcpUrl(name) });
+    await pg.dropDatabase(name);
+  },
+  labDb: async ({ pg, skip }, use) => {
+    if (!process.env.ODOO_DEPLOY_TEST_LAB_DB) {
+      skip(unavailable("the real Odoo database", process.env.ODOO_DEPLOY_TEST_LAB_DB_UNAVAILABLE ?? "not restored"));
+      return;
+    }
+    const name = testDbName("lab");
+    await pg.createDatabase(name, { template: LAB_TEMPLATE_DB });
+    await use({ name, url: pg.url(name), tcpUrl: pg.tcpUrl(name) });
+    await pg.dropDatabase(name);
+  },
+   
+  shared: async ({ skip }, use) => {
+    const dir = sharedDir();
+    if (!dir) {
+      skip(unavailable("the shared data folder", "set ODOO_DEPLOY_SHARED or place it at ../shared"));
+      return;
+    }
+    await use(dir);
+  },
+  // eslint-disable-next-line no-empty-pattern
+  gitRepo: async ({}, use) => {
+    const repo = await createTempGitRepo();
+    await use(repo);
+    repo.cleanup();
+  },
+});
+
+export { expect, describe, beforeAll, afterAll, beforeEach, afterEach, vi } from "vitest";
