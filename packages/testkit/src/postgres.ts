@@ -16,7 +16,7 @@ export interface PgCluster {
   readonly port: number;
   readonly binDir: string;
   readonly superuser: string;
-  /** URL over the unix socket: `postgres://postgres@/DB?host=SOCKETDIR&port=PORT`. */
+  /** URL over the unix socket: `postgres:///DB?host=SOCKETDIR&port=PORT&user=postgres`. */
   url(database?: string): string;
   /** URL over TCP on 127.0.0.1 (for containers on the host network and SSH-side tools). */
   tcpUrl(database?: string): string;
@@ -83,7 +83,7 @@ export interface PgClusterInfo {
 
 function clusterHandle(info: PgClusterInfo, stop: () => Promise<void>): PgCluster {
   const url = (database = "postgres") =>
-    `postgres://postgres@/${encodeURIComponent(database)}?host=${encodeURIComponent(info.socketDir)}&port=${info.port}`;
+    `postgres:///${encodeURIComponent(database)}?host=${encodeURIComponent(info.socketDir)}&port=${info.port}&user=postgres`;
   const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], database = "postgres") => {
     const c = new pg.Client({ connectionString: url(database) });
     await c.connect();

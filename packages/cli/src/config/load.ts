@@ -109,11 +109,11 @@ export function loadSettings(input: LoadSettingsInput): LoadedSettings {
  * @example parseConfigFile("version: 1\nenvironments: {}\n", "odoo-deploy.yaml", process.env, new Redactor())
  */
 export function parseConfigFile(text: string, file: string, env: Record<string, string | undefined>, redactor: Redactor): ConfigFile {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const issues: ConfigIssue[] = [];
   for (const err of doc.errors) {
     const pos = err.linePos?.[0];
-    issues.push({ path: pos ? `line ${pos.line}, column ${pos.col}` : "(yaml)", message: err.message.split("\n")[0]! });
+    issues.push({ path: pos ? `line ${pos.line}, column ${pos.col}` : "(yaml)", message: err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "") });
   }
   if (issues.length > 0) throw new ConfigError(issues, { source: file });
   const raw: unknown = doc.toJS();
