@@ -1,5 +1,6 @@
 import { LAB_DUMP, sharedPath } from "./shared.js";
 import { restoreDump, startPostgres, type PgCluster } from "./postgres.js";
+import { sshdUnavailableReason, startSshd, type Sshd, type SshdInfo } from "./sshd.js";
 
 /** Name of the template database holding the restored real Odoo 16 dump. */
 export const LAB_TEMPLATE_DB = "odoo16_lab_template";
@@ -32,7 +33,21 @@ export default async function setup(): Promise<() => Promise<void>> {
   } else if (cluster) {
     process.env.ODOO_DEPLOY_TEST_LAB_DB_UNAVAILABLE = `shared data not found (${LAB_DUMP}); set ODOO_DEPLOY_SHARED`;
   }
+  // Runners: one loopback sshd per run, its facts passed to test files like the cluster's.
+  let sshd: Sshd | undefined;
+  const noSshd = sshdUnavailableReason();
+  if (noSshd) process.env.ODOO_DEPLOY_TEST_SSHD_UNAVAILABLE = noSshd;
+  else {
+    try {
+      sshd = await startSshd();
+      const { stop: _stop, ...info } = sshd;
+      process.env.ODOO_DEPLOY_TEST_SSHD = JSON.stringify(info satisfies SshdInfo);
+    } catch (e) {
+      process.env.ODOO_DEPLOY_TEST_SSHD_UNAVAILABLE = e instanceof Error ? e.message : String(e);
+    }
+  }
   return async () => {
+    await sshd?.stop();
     await cluster?.stop();
   };
 }

@@ -14,3 +14,8 @@ export { sharedDir, sharedPath, repoRoot, LAB_DUMP, LAB_FILESTORE, LAB_LOGS } fr
 export { inCI, unavailable, ServiceUnavailableError } from "./services.js";
 export { run } from "./exec.js";
 export { LAB_TEMPLATE_DB } from "./global-setup.js";
+// Runners' harness: loopback sshd and registry-free Docker images
+export { startSshd, sshdFromEnv, sshdUnavailableReason, SSHD_TEST_USER, SSHD_TEST_PASSWORD, type Sshd, type SshdInfo } from "./sshd.js";
+export { dockerAvailable, buildImage, nodeImage, dockerRun, IMAGE_HASH_LABEL, IMAGE_USER, type BuildImageOptions } from "./docker.js";
+export { createOdooDemoDatabase, type OdooDemoOptions } from "./demo/create-demo.js";
+export { odooDemoSql, DEMO_MODULES } from "./demo/odoo-demo-schema.js";

@@ -5,6 +5,15 @@ import { unavailable } from "./services.js";
 import { sharedDir } from "./shared.js";
 import { LAB_TEMPLATE_DB } from "./global-setup.js";
 import { createTempGitRepo, type TempGitRepo } from "./git.js";
+import { sshdFromEnv, type Sshd } from "./sshd.js";
+import { buildImage, dockerAvailable, dockerRun, nodeImage } from "./docker.js";
+
+/** The `docker` fixture: the local engine is reachable; build images and run throwaway containers. */
+export interface DockerFixture {
+  buildImage: typeof buildImage;
+  nodeImage: typeof nodeImage;
+  run: typeof dockerRun;
+}
 
 /** A database created for one test and dropped after it. */
 export interface TestDatabase {
@@ -26,6 +35,10 @@ export interface Fixtures {
   shared: string;
   /** A fresh temp git repository, deleted after the test. */
   gitRepo: TempGitRepo;
+  /** The run's loopback sshd (skips, or fails in CI, when sshd or root is missing). */
+  sshd: Sshd;
+  /** The local Docker engine (skips, or fails in CI, when it does not answer). */
+  docker: DockerFixture;
 }
 
 /** A unique, valid database name for a test. */
@@ -78,6 +91,22 @@ export const test = base.extend<Fixtures>({
       return;
     }
     await use(dir);
+  },
+  sshd: async ({ skip }, use) => {
+    const sshd = sshdFromEnv();
+    if (!sshd) {
+      skip(unavailable("sshd", process.env.ODOO_DEPLOY_TEST_SSHD_UNAVAILABLE ?? "the global set-up did not start one"));
+      return;
+    }
+    await use(sshd);
+  },
+  docker: async ({ skip }, use) => {
+    const d = await dockerAvailable();
+    if (!d.ok) {
+      skip(unavailable("Docker", d.reason));
+      return;
+    }
+    await use({ buildImage, nodeImage, run: dockerRun });
   },
   // eslint-disable-next-line no-empty-pattern
   gitRepo: async ({}, use) => {
