@@ -1,0 +1,84 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "@odoo-deploy/testkit/vitest";
+import { adaptVersion, seriesOf } from "./versions.js";
+import { verifyModules } from "./verify.js";
+
+describe("adaptVersion", () => {
+  test("prefixes the series unless the version starts with it (Odoo's adapt_version)", () => {
+    expect(adaptVersion("1.3", "16.0")).toBe("16.0.1.3");
+    expect(adaptVersion("16.0.1.2.0", "16.0")).toBe("16.0.1.2.0");
+    expect(adaptVersion("16.0", "16.0")).toBe("16.0.16.0");
+    expect(adaptVersion("16.01", "16.0")).toBe("16.0.16.01");
+    expect(adaptVersion(undefined, "17.0")).toBe("17.0.1.0");
+    expect(seriesOf("16.0.1.3")).toBe("16.0");
+    expect(seriesOf(null)).toBeUndefined();
+  });
+});
+
+describe("verifyModules on the real Odoo 16 database", () => {
+  const labAddons = (shared: string) => path.join(shared, "odoo16-lab/custom_addons");
+
+  test("a consistent database passes, with dependents of an updated module checked too", async ({ labDb, shared }) => {
+    const r = await verifyModules({ dbUrl: labDb.url, update: ["contacts"], addonsPaths: [labAddons(shared)] });
+    expect(r.checks.map((c) => [c.name, c.status])).toEqual([
+      ["no-pending-modules", "ok"],
+      ["modules-installed", "ok"],
+      ["module-versions", "ok"],
+    ]);
+    expect(r.ok).toBe(true);
+    expect(r.series).toBe("16.0");
+    // lab_demo depends on contacts, so `-u contacts` updates it: its version is compared with its manifest.
+    expect(r.modules.find((m) => m.name === "lab_demo")).toEqual({
+      name: "lab_demo",
+      state: "installed",
+      latestVersion: "16.0.1.2.0",
+      expectedVersion: "16.0.1.2.0",
+      reason: "dependent",
+    });
+    expect(r.modules.find((m) => m.name === "crm")?.reason).toBe("dependent");
+  });
+
+  test("a module left in `to upgrade` is caught", async ({ labDb, pg, shared }) => {
+    await pg.query("UPDATE ir_module_module SET state = 'to upgrade' WHERE name = 'lab_demo'", [], labDb.name);
+    const r = await verifyModules({ dbUrl: labDb.url, update: ["lab_demo"], addonsPaths: [labAddons(shared)] });
+    expect(r.ok).toBe(false);
+    expect(r.pending).toEqual([{ name: "lab_demo", state: "to upgrade" }]);
+    expect(r.checks.find((c) => c.name === "no-pending-modules")).toMatchObject({ status: "failed", detail: "left pending: lab_demo (to upgrade)" });
+    expect(r.checks.find((c) => c.name === "modules-installed")).toMatchObject({ status: "failed", detail: "lab_demo: to upgrade" });
+  });
+
+  test("a misspelled module name is caught", async ({ labDb }) => {
+    const r = await verifyModules({ dbUrl: labDb.url, update: ["lab_demoo"] });
+    expect(r.ok).toBe(false);
+    expect(r.checks.find((c) => c.name === "modules-installed")).toMatchObject({
+      status: "failed",
+      detail: "lab_demoo: no such module in the database",
+    });
+    // Without addons paths there is nothing to compare versions with, and the report says so.
+    expect(r.checks.find((c) => c.name === "module-versions")?.status).toBe("skipped");
+  });
+
+  test("a version that does not match the adapted manifest version is caught", async ({ labDb }) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "od-verify-"));
+    try {
+      mkdirSync(path.join(dir, "lab_demo"));
+      writeFileSync(path.join(dir, "lab_demo/__manifest__.py"), "{'name': 'Lab Demo', 'version': '1.3', 'depends': ['contacts']}\n");
+      const r = await verifyModules({ dbUrl: labDb.url, update: ["lab_demo"], addonsPaths: [dir] });
+      expect(r.ok).toBe(false);
+      expect(r.checks.find((c) => c.name === "module-versions")).toMatchObject({
+        status: "failed",
+        detail: "lab_demo: database has 16.0.1.2.0, manifest says 16.0.1.3",
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a requested module that did not get installed is named with its state", async ({ labDb, pg }) => {
+    const [other] = await pg.query<{ name: string }>("SELECT name FROM ir_module_module WHERE state = 'uninstalled' ORDER BY name LIMIT 1", [], labDb.name);
+    const r = await verifyModules({ dbUrl: labDb.url, install: ["lab_demo", other!.name] });
+    expect(r.checks.find((c) => c.name === "modules-installed")).toMatchObject({ status: "failed", detail: `${other!.name}: uninstalled` });
+  });
+});
