@@ -52,6 +52,7 @@ describe("odoo-deploy CLI frame", () => {
     expect(report.odooSeries).toBe("16.0");
     expect(report.moduleStates.installed).toBe(65);
     expect(report.database).toContain(":***@");
+    expect(report.serverVersion).toMatch(/^\d+\.\d+/);
 
     const human = await runCaptured(["status", "--db-url", url, "--verbose"]);
     expect(human.code).toBe(0);

@@ -55,7 +55,7 @@ export async function inspectDatabase(options: InspectDatabaseOptions): Promise<
   return withClient(
     options.dbUrl,
     async (client) => {
-      const serverVersion = (await client.query<{ v: string }>("SHOW server_version")).rows[0]!.v;
+      const serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
       options.onEvent?.({ type: "inspect:connected", serverVersion });
       const tableCount = Number(
         (
