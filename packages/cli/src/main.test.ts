@@ -47,7 +47,7 @@ describe("odoo-deploy CLI frame", () => {
     const url = `postgres://postgres:Very%20Secret%3Apw@127.0.0.1:${pg.port}/${labDb.name}`;
     const json = await runCaptured(["status", "--db-url", url, "--json"]);
     expect(json.code).toBe(0);
-    const report = json.json<{ ok: boolean; odooSeries: string; moduleStates: Record<string, number>; database: string }>();
+    const report = json.json<{ ok: boolean; odooSeries: string; serverVersion: string; moduleStates: Record<string, number>; database: string }>();
     expect(report.ok).toBe(true);
     expect(report.odooSeries).toBe("16.0");
     expect(report.moduleStates.installed).toBe(65);
