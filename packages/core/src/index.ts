@@ -65,3 +65,43 @@ export type {
 } from "./runner/types.js";
 export { createLocalRunner, type LocalRunnerOptions } from "./runner/local.js";
 export { shellQuote, shellJoin, shellCommand } from "./runner/quote.js";
+
+// Addons and deploy planning (issue 4)
+export {
+  parseManifest,
+  parsePythonLiteral,
+  ManifestSyntaxError,
+  type AddonManifest,
+  type PyValue,
+} from "./addons/manifest.js";
+export { discoverAddons, MANIFEST_NAMES, type AddonInfo, type DiscoverAddonsOptions } from "./addons/discover.js";
+export { findCycles, topologicalOrder, closure } from "./addons/graph.js";
+export {
+  computeAddonChecksum,
+  listChecksumFiles,
+  readChecksumSettings,
+  readInstalledChecksums,
+  recordInstalledChecksums,
+  fnmatchToRegExp,
+  DEFAULT_CHECKSUM_EXCLUDE_PATTERNS,
+  EXCLUDE_PATTERNS_KEY,
+  type AddonChecksumOptions,
+  type ChecksumSettings,
+  type RecordInstalledChecksumsOptions,
+} from "./addons/checksum.js";
+export {
+  classifyChanges,
+  globToRegExp,
+  DEFAULT_CLASSIFICATION_RULES,
+  type ChangeEffect,
+  type ClassificationRule,
+  type ModuleClassification,
+} from "./plan/classify.js";
+export {
+  planDeploy,
+  type PlanDeployOptions,
+  type DeployPlan,
+  type PlannedModule,
+  type PlanAction,
+  type PlanEvent,
+} from "./plan/plan-deploy.js";
