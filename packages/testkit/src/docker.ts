@@ -197,14 +197,18 @@ function addHostPath(abs: string, out: Set<string>, depth = 0): void {
 
 /**
  * A ready image with only the node binary of this host (at `process.execPath`) and its libraries (~100 MB):
- * the base for test doubles and small tools run in containers.
+ * the base for test doubles and small tools run in containers. Extra inputs get their own tag (derived from
+ * them unless `tag` is given), so different variants never overwrite each other.
  *
  * @example
  * const image = await nodeImage();
  * // docker run --rm --network host IMAGE node -e "console.log(1)"
+ * const withShell = await nodeImage({ binaries: ["/bin/sh", "/bin/cat"] });
  */
-export function nodeImage(extra: Omit<BuildImageOptions, "tag"> = {}): Promise<string> {
-  return buildImage({ tag: "odoo-deploy-test/node:local", ...extra, binaries: [process.execPath, ...(extra.binaries ?? [])] });
+export function nodeImage(extra: Omit<BuildImageOptions, "tag"> & { tag?: string } = {}): Promise<string> {
+  const { tag, ...rest } = extra;
+  const variant = Object.keys(rest).length === 0 ? "local" : `x-${createHash("sha256").update(JSON.stringify(rest)).digest("hex").slice(0, 12)}`;
+  return buildImage({ ...rest, tag: tag ?? `odoo-deploy-test/node:${variant}`, binaries: [process.execPath, ...(rest.binaries ?? [])] });
 }
 
 /**
@@ -218,4 +222,41 @@ export async function dockerRun(image: string, argv: string[], options: { user?:
   if (options.user) args.push("--user", options.user);
   for (const [k, v] of Object.entries(options.env ?? {})) args.push("--env", `${k}=${v}`);
   return run("docker", [...args, image, ...argv]);
+}
+
+/** A long-running container started by {@link startTestContainer}. */
+export interface TestContainer {
+  id: string;
+  name: string;
+  /** Force-removes the container (idempotent). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Starts a detached container on the host network that keeps running (by default a node process idling
+ * forever, so the image needs node), for exec and lifecycle tests. Remove it with `remove()`.
+ *
+ * @example
+ * const c = await startTestContainer(await nodeImage(), { labels: { "com.docker.compose.service": "web" } });
+ * await c.remove();
+ */
+export async function startTestContainer(
+  image: string,
+  options: { argv?: string[]; name?: string; labels?: Record<string, string>; args?: string[] } = {},
+): Promise<TestContainer> {
+  const name = options.name ?? `odoo-deploy-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const args = ["run", "-d", "--network", "host", "--name", name, "--label", "odoo-deploy.testkit=true", ...(options.args ?? [])];
+  for (const [k, v] of Object.entries(options.labels ?? {})) args.push("--label", `${k}=${v}`);
+  const argv = options.argv ?? [process.execPath, "-e", "setInterval(() => {}, 1 << 30); process.on('SIGTERM', () => process.exit(0))"];
+  const id = (await run("docker", [...args, image, ...argv])).trim();
+  let removed = false;
+  return {
+    id,
+    name,
+    async remove() {
+      if (removed) return;
+      removed = true;
+      await execa("docker", ["rm", "-f", "-v", id], { reject: false });
+    },
+  };
 }

@@ -9,13 +9,16 @@
  * await pg.createDatabase("demo");
  */
 export { startPostgres, findPgBinDir, freePort, clusterFromEnv, restoreDump, type PgCluster, type PgClusterInfo, type StartPostgresOptions } from "./postgres.js";
-export { createTempGitRepo, type TempGitRepo } from "./git.js";
+export { createTempGitRepo, addSubmodule, cloneRepo, type TempGitRepo } from "./git.js";
 export { sharedDir, sharedPath, repoRoot, LAB_DUMP, LAB_FILESTORE, LAB_LOGS } from "./shared.js";
 export { inCI, unavailable, ServiceUnavailableError } from "./services.js";
 export { run } from "./exec.js";
 export { LAB_TEMPLATE_DB } from "./global-setup.js";
 // Runners' harness: loopback sshd and registry-free Docker images
 export { startSshd, sshdFromEnv, sshdUnavailableReason, SSHD_TEST_USER, SSHD_TEST_PASSWORD, type Sshd, type SshdInfo } from "./sshd.js";
-export { dockerAvailable, buildImage, nodeImage, dockerRun, IMAGE_HASH_LABEL, IMAGE_USER, type BuildImageOptions } from "./docker.js";
+export { dockerAvailable, buildImage, nodeImage, dockerRun, startTestContainer, IMAGE_HASH_LABEL, IMAGE_USER, type BuildImageOptions, type TestContainer } from "./docker.js";
 export { createOdooDemoDatabase, type OdooDemoOptions } from "./demo/create-demo.js";
 export { odooDemoSql, DEMO_MODULES } from "./demo/odoo-demo-schema.js";
+// Odoo test double (issue 6, part A)
+export { odooDoubleArgv, odooDoubleScriptPath, ODOO_DOUBLE_FIXTURE_ADDONS } from "./odoo-double/build.js";
+export { createOdooAddonsDir, writeOdooConfig, type OdooAddonsDir, type LabDemoVariant, type OdooConfigOptions } from "./odoo-double/fixtures.js";

@@ -6,13 +6,14 @@ import { sharedDir } from "./shared.js";
 import { LAB_TEMPLATE_DB } from "./global-setup.js";
 import { createTempGitRepo, type TempGitRepo } from "./git.js";
 import { sshdFromEnv, type Sshd } from "./sshd.js";
-import { buildImage, dockerAvailable, dockerRun, nodeImage } from "./docker.js";
+import { buildImage, dockerAvailable, dockerRun, nodeImage, startTestContainer } from "./docker.js";
 
 /** The `docker` fixture: the local engine is reachable; build images and run throwaway containers. */
 export interface DockerFixture {
   buildImage: typeof buildImage;
   nodeImage: typeof nodeImage;
   run: typeof dockerRun;
+  startContainer: typeof startTestContainer;
 }
 
 /** A database created for one test and dropped after it. */
@@ -106,7 +107,7 @@ export const test = base.extend<Fixtures>({
       skip(unavailable("Docker", d.reason));
       return;
     }
-    await use({ buildImage, nodeImage, run: dockerRun });
+    await use({ buildImage, nodeImage, run: dockerRun, startContainer: startTestContainer });
   },
   // eslint-disable-next-line no-empty-pattern
   gitRepo: async ({}, use) => {
