@@ -65,6 +65,22 @@ export type {
 } from "./runner/types.js";
 export { createLocalRunner, type LocalRunnerOptions } from "./runner/local.js";
 export { shellQuote, shellJoin, shellCommand } from "./runner/quote.js";
+// Runners: Docker, SSH, container lifecycle, stream copies (issue 3)
+export { createDockerRunner, parseEnvFile, type DockerRunnerOptions, type DockerConnection, type DockerMount } from "./runner/docker.js";
+export {
+  inspectContainer,
+  stopContainer,
+  startContainer,
+  restartContainer,
+  findComposeContainer,
+  findComposeContainers,
+  type ContainerOptions,
+  type ContainerInfo,
+  type FindComposeOptions,
+} from "./runner/docker-containers.js";
+export { createSshRunner, type SshRunner, type SshRunnerOptions, type HostKeyPolicy, type TransferOptions } from "./runner/ssh.js";
+export { checkKnownHosts, checkPinnedFingerprint, hostKeyFingerprint, type HostKeyVerdict } from "./runner/known-hosts.js";
+export { copyToRunner, copyFromRunner, type CopyReport, type CopyToRunnerOptions, type CopyFromRunnerOptions } from "./runner/copy.js";
 
 // Addons and deploy planning (issue 4)
 export {
