@@ -3,10 +3,11 @@ import { describe, expect, test } from "@odoo-deploy/testkit/vitest";
 import { acquireUpdateLock, clickOdooUpdateLockKey, releaseUpdateLock, type LockHolder } from "./lock.js";
 import { otherSessions } from "./sessions.js";
 
-async function client(url: string, applicationName: string): Promise<pg.Client> {
+async function client(url: string, applicationName: string): Promise<pg.Client & { pid: number }> {
   const c = new pg.Client({ connectionString: url, application_name: applicationName });
   await c.connect();
-  return c;
+  const pid = (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+  return Object.assign(c, { pid });
 }
 
 describe("click-odoo-update's advisory lock", () => {
@@ -25,7 +26,7 @@ describe("click-odoo-update's advisory lock", () => {
       expect(held.rows[0]?.n).toBe("1");
       const waits: LockHolder[][] = [];
       const second = await acquireUpdateLock({ client: b, dbName: db.name, timeoutMs: 300, pollMs: 50, onWait: (h) => waits.push(h) });
-      const aPid = a.processID;
+      const aPid = a.pid;
       expect(second).toMatchObject({ acquired: false, holders: [{ pid: aPid, applicationName: "odoo-deploy a" }] });
       expect(waits).toHaveLength(1);
 
@@ -75,7 +76,7 @@ describe("otherSessions", () => {
     const odoo = await client(db.url, "odoo-4711");
     try {
       const others = await otherSessions(us);
-      expect(others.map((s) => [s.pid, s.applicationName])).toEqual([[odoo.processID, "odoo-4711"]]);
+      expect(others.map((s) => [s.pid, s.applicationName])).toEqual([[odoo.pid, "odoo-4711"]]);
       await odoo.end();
       // pg_stat_activity drops a closed backend asynchronously.
       for (let i = 0; i < 50 && (await otherSessions(us)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
