@@ -44,6 +44,12 @@ export async function createTempGitRepo(options: { dir?: string } = {}): Promise
   const git = async (...args: string[]) =>
     (await run("git", ["-c", "protocol.file.allow=always", ...args], { cwd: dir, env: GIT_ENV })).trim();
   await git("init", "-q", "-b", "main");
+  return wrapRepo(dir);
+}
+
+async function wrapRepo(dir: string): Promise<TempGitRepo> {
+  const git = async (...args: string[]) =>
+    (await run("git", ["-c", "protocol.file.allow=always", ...args], { cwd: dir, env: GIT_ENV })).trim();
   await git("config", "user.name", GIT_ENV.GIT_AUTHOR_NAME);
   await git("config", "user.email", GIT_ENV.GIT_AUTHOR_EMAIL);
   await git("config", "commit.gpgsign", "false");
@@ -77,4 +83,35 @@ export async function createTempGitRepo(options: { dir?: string } = {}): Promise
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Adds `source` as a git submodule of `repo` at `relative` (not committed: call `repo.commit`).
+ *
+ * @example
+ * const oca = await createTempGitRepo();
+ * await addSubmodule(repo, oca, "vendor/oca-web");
+ * await repo.commit("vendor oca-web");
+ */
+export async function addSubmodule(repo: TempGitRepo, source: TempGitRepo, relative: string): Promise<void> {
+  await repo.git("submodule", "add", "-q", source.dir, relative);
+}
+
+/**
+ * Clones `source` into a new temp dir, optionally shallow (`depth`), returning it as a {@link TempGitRepo}.
+ * Submodules are cloned too when `recurseSubmodules` is set.
+ *
+ * @example
+ * const ci = await cloneRepo(repo, { depth: 1 }); // a CI-like shallow checkout
+ * ci.cleanup();
+ */
+export async function cloneRepo(source: TempGitRepo, options: { depth?: number; recurseSubmodules?: boolean } = {}): Promise<TempGitRepo> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "odoo-deploy-clone-"));
+  const args = ["-c", "protocol.file.allow=always", "clone", "-q"];
+  // A local path clone ignores --depth; the file:// URL makes git use the transport that honours it.
+  if (options.depth !== undefined) args.push("--depth", String(options.depth));
+  if (options.recurseSubmodules) args.push("--recurse-submodules");
+  args.push(`file://${source.dir}`, dir);
+  await run("git", args, { env: GIT_ENV });
+  return wrapRepo(dir);
 }

@@ -38,7 +38,6 @@ type Tok =
   | { k: "punct"; v: string; line: number; col: number }
   | { k: "eof"; v: ""; line: number; col: number };
 
-const PUNCT = new Set(["{", "}", "[", "]", "(", ")", ",", ":", "-", "+"]);
 const SIMPLE_ESCAPES: Record<string, string> = {
   "\\": "\\",
   "'": "'",
@@ -178,12 +177,10 @@ function tokenize(src: string, file: string): Tok[] {
       i += name[0].length;
       continue;
     }
-    if (PUNCT.has(ch)) {
-      toks.push({ k: "punct", v: ch, line, col });
-      i++;
-      continue;
-    }
-    fail(i, `unsupported character ${JSON.stringify(ch)}`);
+    // Any other character is a token the parser rejects where it stands, so errors come in source order.
+    const cp = String.fromCodePoint(src.codePointAt(i)!);
+    toks.push({ k: "punct", v: cp, line, col });
+    i += cp.length;
   }
   toks.push({ k: "eof", v: "", line, col: i - lineStart + 1 });
   return toks;
