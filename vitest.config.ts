@@ -20,6 +20,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
-    reporters: ["default"],
+    reporters: ["default", "./packages/testkit/src/summary-reporter.ts"],
   },
 });
