@@ -121,3 +121,51 @@ export {
   type PlanAction,
   type PlanEvent,
 } from "./plan/plan-deploy.js";
+
+// Migrate: odoo-bin updates verified by exit code, log and database (issue 6)
+export {
+  migrateModules,
+  type MigrateModulesOptions,
+  type MigrateReport,
+  type MigrateEvent,
+} from "./migrate/migrate.js";
+export { buildOdooUpdateArgv, type OdooUpdateCommandOptions } from "./migrate/command.js";
+export {
+  parseOdooLogLine,
+  parseOdooLog,
+  OdooLogParser,
+  type OdooLogRecord,
+  type OdooLogLevel,
+  type OdooException,
+} from "./migrate/log-parser.js";
+export {
+  analyzeOdooLog,
+  classifyRecord,
+  OdooLogAnalyzer,
+  type OdooLogFinding,
+  type OdooLogFindingKind,
+  type OdooLogSummary,
+  type OdooModuleProgress,
+  type OdooLogSignal,
+} from "./migrate/log-analysis.js";
+export {
+  verifyModules,
+  checkModules,
+  manifestVersionsFor,
+  PENDING_MODULE_STATES,
+  type VerifyModulesOptions,
+  type VerifyModulesReport,
+  type VerifiedModule,
+  type ModuleChecks,
+  type CheckModulesInput,
+} from "./migrate/verify.js";
+export { adaptVersion, seriesOf } from "./migrate/versions.js";
+export {
+  clickOdooUpdateLockKey,
+  acquireUpdateLock,
+  releaseUpdateLock,
+  type AcquireUpdateLockOptions,
+  type AcquireUpdateLockResult,
+  type LockHolder,
+} from "./migrate/lock.js";
+export { otherSessions, describeSessions, OWN_APPLICATION_PREFIX, type OtherSession } from "./migrate/sessions.js";

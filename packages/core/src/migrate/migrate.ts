@@ -12,7 +12,8 @@ import { acquireUpdateLock, releaseUpdateLock, type LockHolder } from "./lock.js
 import { OdooLogAnalyzer, type OdooLogFinding, type OdooLogFindingKind, type OdooLogSummary } from "./log-analysis.js";
 import type { OdooLogLevel } from "./log-parser.js";
 import { describeSessions, otherSessions, type OtherSession } from "./sessions.js";
-import { checkModules, manifestVersionsFor, type VerifiedModule } from "./verify.js";
+import { checkModules, type VerifiedModule } from "./verify.js";
+import { discoverAddons, type AddonInfo } from "../addons/discover.js";
 import { recordChecksums } from "./records.js";
 
 /** Progress events of {@link migrateModules}. */
@@ -142,6 +143,13 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
     report.checks.push(check);
     report.reasons.push(reason ?? `${check.name}: ${check.detail ?? "failed"}`);
   };
+
+  // Read the local addons first: a wrong path is a usage error, found before anything is locked or run.
+  const addons: Map<string, AddonInfo> | undefined =
+    options.localAddonsPaths && options.localAddonsPaths.length > 0
+      ? await discoverAddons({ addonsPaths: options.localAddonsPaths, ...(options.signal ? { signal: options.signal } : {}) })
+      : undefined;
+  const manifestVersions = addons ? new Map([...addons].map(([name, a]) => [name, a.manifest.version])) : undefined;
 
   const client: pg.Client = await connect(dbUrl, { applicationName: "odoo-deploy migrate", signal: options.signal });
   let locked = false;
@@ -275,7 +283,6 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
 
     // 5. The database: the only witness that cannot be fooled.
     throwIfAborted(options.signal);
-    const manifestVersions = await manifestVersionsFor(client, options.localAddonsPaths, update, install);
     const verified = await checkModules(client, { update, install, ...(manifestVersions ? { manifestVersions } : {}) });
     report.modules = verified.modules;
     report.pending = verified.pending;
@@ -294,7 +301,7 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
         report.recorded.revision = options.revision;
         done.push(`${DEPLOYED_REVISION_KEY} = ${options.revision}`);
       }
-      const sums = await recordChecksums(client, options.localAddonsPaths);
+      const sums = await recordChecksums(client, addons);
       if (sums !== undefined) {
         report.recorded.checksums = sums;
         done.push(`checksums of ${sums} module(s)`);

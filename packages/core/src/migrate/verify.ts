@@ -2,7 +2,8 @@ import { throwIfAborted } from "../errors.js";
 import { durationSince, type Check, type ReportBase } from "../report.js";
 import { withClient, type Queryable } from "../db/connection.js";
 import { redactUrl } from "../util/redact.js";
-import { adaptVersion, readManifestVersions, seriesOf } from "./versions.js";
+import { discoverAddons } from "../addons/discover.js";
+import { adaptVersion, seriesOf } from "./versions.js";
 
 /** States of a module whose operation Odoo has not finished. */
 export const PENDING_MODULE_STATES = ["to upgrade", "to install", "to remove"] as const;
@@ -180,7 +181,7 @@ export async function verifyModules(options: VerifyModulesOptions): Promise<Veri
     async (client) => {
       const update = options.update ?? [];
       const install = options.install ?? [];
-      const manifestVersions = await manifestVersionsFor(client, options.addonsPaths, update, install);
+      const manifestVersions = await manifestVersionsFor(options.addonsPaths, options.signal);
       const r = await checkModules(client, { update, install, ...(manifestVersions ? { manifestVersions } : {}) });
       return {
         ok: r.checks.every((c) => c.status !== "failed"),
@@ -194,19 +195,16 @@ export async function verifyModules(options: VerifyModulesOptions): Promise<Veri
 }
 
 /**
- * Manifest versions of the modules an update touches (requested ones and the installed modules depending
- * on updated ones), read from local addons paths; `undefined` when no paths are given.
+ * Manifest versions by module name, read from local addons paths (`discoverAddons`); `undefined` when no
+ * paths are given.
+ *
+ * @example const versions = await manifestVersionsFor(["/srv/repo/addons"]); versions?.get("lab_demo") // "16.0.1.2.0"
  */
 export async function manifestVersionsFor(
-  db: Queryable,
   addonsPaths: readonly string[] | undefined,
-  update: readonly string[],
-  install: readonly string[],
+  signal?: AbortSignal,
 ): Promise<Map<string, string | undefined> | undefined> {
   if (!addonsPaths || addonsPaths.length === 0) return undefined;
-  const names = new Set([...update, ...install].filter((n) => n !== "all"));
-  // Every installed module is a candidate (dependents of updated ones); reading only those found is cheap.
-  for (const r of (await db.query<{ name: string }>("SELECT name FROM ir_module_module WHERE state <> 'uninstallable'")).rows) names.add(r.name);
-  const found = await readManifestVersions(addonsPaths, names);
-  return new Map([...found].map(([k, v]) => [k, v.version]));
+  const addons = await discoverAddons({ addonsPaths, ...(signal ? { signal } : {}) });
+  return new Map([...addons].map(([name, a]) => [name, a.manifest.version]));
 }
