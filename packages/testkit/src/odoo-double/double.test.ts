@@ -1,0 +1,239 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "../vitest.js";
+import { odooDoubleArgv } from "./build.js";
+import { createOdooAddonsDir, writeOdooConfig, type LabDemoVariant, type OdooAddonsDir } from "./fixtures.js";
+import type { PgCluster } from "../postgres.js";
+
+interface LogRecord {
+  level: string;
+  db: string;
+  logger: string;
+  message: string;
+  traceback: string[];
+}
+
+/** Splits Odoo log text into records (continuation lines belong to the record before them). */
+function parseLog(text: string): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) (\S+) ([\w.]+): (.*)$/.exec(line);
+    if (m) out.push({ level: m[1]!, db: m[2]!, logger: m[3]!, message: m[4]!, traceback: [] });
+    else if (out.length && line !== "") out[out.length - 1]!.traceback.push(line);
+  }
+  return out;
+}
+
+/** WARNING and worse, database name and paths neutralised, for comparison with the real logs. */
+function problems(records: LogRecord[], db: string): string[] {
+  return records
+    .filter((r) => r.level !== "INFO" && r.level !== "DEBUG")
+    .map((r) => `${r.level} ${r.logger}: ${r.message.replaceAll(db, "DB").trimEnd()}`);
+}
+
+/** The exception line(s) closing each traceback (what a reader or the log parser keys on), paths removed. */
+function exceptionLines(records: LogRecord[]): string[] {
+  return records.flatMap((r) =>
+    r.traceback
+      .filter((l) => /^[\w.]+(Error|Exception): /.test(l) || /^Field ".*" does not exist/.test(l))
+      .map((l) => l.replace(/\/\S+\/(lab_demo\/)/g, "$1").replace(/\/tmp\/odoo-lab\/custom_addons\//g, "")),
+  );
+}
+
+function realLog(shared: string, name: string): LogRecord[] {
+  return parseLog(readFileSync(path.join(shared, "odoo16-lab/logs", name), "utf8"));
+}
+
+interface Run {
+  code: number | null;
+  stderr: string;
+  records: LogRecord[];
+}
+
+function runDouble(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return odooDoubleArgv().then(
+    ([node, script]) =>
+      new Promise((resolve) => {
+        execFile(node!, [script!, ...args], { env: { ...process.env, ...env } }, (err, _stdout, stderr) => {
+          const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
+          resolve({ code, stderr, records: parseLog(stderr) });
+        });
+      }),
+  );
+}
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), "odoo-double-test-"));
+  await odooDoubleArgv();
+}, 60_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function setup(pg: PgCluster, variant?: LabDemoVariant): { addons: OdooAddonsDir; conf: string } {
+  const addons = createOdooAddonsDir();
+  const dir = mkdtempSync(path.join(tmp, "conf-"));
+  const conf = writeOdooConfig(dir, { dbHost: pg.socketDir, dbPort: pg.port, dbUser: "postgres", addonsPath: [addons.path] });
+  if (variant) addons.applyVariant(variant);
+  return { addons, conf };
+}
+
+async function moduleRow(pg: PgCluster, db: string, name: string) {
+  const rows = await pg.query<{ state: string; latest_version: string | null }>("SELECT state, latest_version FROM ir_module_module WHERE name = $1", [name], db);
+  return rows[0];
+}
+
+describe("odoo-bin --stop-after-init, compared with ../shared/odoo16-lab/logs", () => {
+  test("install then version bump: exit 0, installed, adapted latest_version, clean log like exp-b1/exp-b2", async ({ pg, db, shared }) => {
+    const { addons, conf } = setup(pg);
+    const install = await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init", "--no-http"]);
+    expect(install.code).toBe(0);
+    expect(problems(install.records, db.name)).toEqual(problems(realLog(shared, "exp-b1_install_lab_demo.log"), "odoo_prod"));
+    expect(install.records.map((r) => r.message)).toEqual(
+      expect.arrayContaining([
+        "Odoo version 16.0 ",
+        "ALLOW access to module.button_install on ['Lab Demo'] to user __system__ #1 via n/a ",
+        "loading lab_demo/views/res_partner_views.xml ",
+        "loading lab_demo/data/lab_demo_data.xml ",
+        "Modules loaded. ",
+      ]),
+    );
+    expect(await moduleRow(pg, db.name, "lab_demo")).toEqual({ state: "installed", latest_version: "16.0.1.2.0" });
+    // data of the module really landed: the XML record and the Python field's column
+    expect(await pg.query("SELECT value FROM ir_config_parameter WHERE key = 'lab_demo.marker'", [], db.name)).toEqual([{ value: "v2" }]);
+    expect(await pg.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name = 'x_lab_score'", [], db.name)).toHaveLength(1);
+
+    addons.applyVariant("version-bump");
+    const update = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demo", "--stop-after-init", "--no-http"]);
+    expect(update.code).toBe(0);
+    const real = realLog(shared, "exp-b2_update_lab_demo.log");
+    expect(problems(update.records, db.name)).toEqual(problems(real, "odoo_prod"));
+    // the same sequence of loggers/messages for the update itself (counts and timings aside)
+    const shape = (rs: LogRecord[]) =>
+      rs
+        .filter((r) => r.db !== "?")
+        .map((r) => `${r.logger}: ${r.message.replace(/\d+(\.\d+)?s?|\(\d+\/\d+\)/g, "N")}`)
+        .filter((m) => !/loading N modules|N modules loaded/.test(m));
+    expect(shape(update.records)).toEqual(shape(real));
+    expect(await moduleRow(pg, db.name, "lab_demo")).toEqual({ state: "installed", latest_version: "16.0.1.3.0" });
+    addons.cleanup();
+  });
+
+  const failures: { variant: LabDemoVariant; log: string; exception: string[] }[] = [
+    { variant: "syntax-error", log: "exp-c1_syntax_error.log", exception: ["SyntaxError: '(' was never closed"] },
+    { variant: "bad-view-field", log: "exp-c2_bad_view_field.log", exception: ['Field "x_lab_nonexistent" does not exist in model "res.partner"'] },
+    { variant: "bad-xmlid", log: "exp-c3_bad_xmlid.log", exception: ["ValueError: External ID not found in the system: base.lab_no_such_partner"] },
+    { variant: "missing-dependency", log: "exp-d3_missing_dependency.log", exception: ["odoo.exceptions.UserError: You try to upgrade the module lab_demo that depends on the module: lab_missing_dep."] },
+  ];
+  for (const f of failures) {
+    test(`${f.variant}: exit 255, state unchanged, ERROR/CRITICAL records as in ${f.log}`, async ({ pg, db, shared }) => {
+      const { addons, conf } = setup(pg);
+      expect((await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"])).code).toBe(0);
+      addons.applyVariant(f.variant);
+      const r = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demo", "--stop-after-init", "--no-http"]);
+      const real = realLog(shared, f.log);
+      expect(r.code).toBe(255);
+      expect(problems(r.records, db.name)).toEqual(problems(real, "odoo_prod"));
+      for (const e of f.exception) {
+        expect(exceptionLines(r.records)).toContain(e);
+        expect(exceptionLines(real)).toContain(e);
+      }
+      // the whole update was rolled back, schema included
+      expect(await moduleRow(pg, db.name, "lab_demo")).toEqual({ state: "installed", latest_version: "16.0.1.2.0" });
+      expect(r.records.at(-1)?.message).toBe("ConnectionPool(used=0/count=0/max=64): Closed 1 connections  ");
+      addons.cleanup();
+    });
+  }
+
+  test("bad-xmlid: ParseError names the file and line of the record, like the real log", async ({ pg, db }) => {
+    const { addons, conf } = setup(pg, "bad-xmlid");
+    const r = await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"]);
+    expect(r.code).toBe(255);
+    expect(exceptionLines(r.records)).toContain("odoo.tools.convert.ParseError: while parsing lab_demo/data/lab_demo_data.xml:10, somewhere inside");
+    // a failed install leaves the module uninstalled and no partial data
+    expect(await moduleRow(pg, db.name, "lab_demo")).toEqual({ state: "uninstalled", latest_version: null });
+    expect(await pg.query("SELECT 1 FROM ir_config_parameter WHERE key = 'lab_demo.marker'", [], db.name)).toHaveLength(0);
+    addons.cleanup();
+  });
+
+  test("misspelled module: exit 0 and only the 'invalid module names' warning (exp-d1)", async ({ pg, db, shared }) => {
+    const { addons, conf } = setup(pg);
+    await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"]);
+    const r = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demoo", "--stop-after-init"]);
+    expect(r.code).toBe(0);
+    expect(problems(r.records, db.name)).toEqual(problems(realLog(shared, "exp-d1_unknown_module.log"), "odoo_prod"));
+    addons.cleanup();
+  });
+
+  test("not installable: exit 0, left in 'to upgrade'; a later unrelated -u applies it silently (exp-d4, exp-d5)", async ({ pg, db, shared }) => {
+    const { addons, conf } = setup(pg);
+    await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"]);
+    addons.applyVariant("not-installable");
+    const r = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demo", "--stop-after-init"]);
+    expect(r.code).toBe(0);
+    expect(problems(r.records, db.name)).toEqual(problems(realLog(shared, "exp-d4_not_installable.log"), "odoo_prod"));
+    expect((await moduleRow(pg, db.name, "lab_demo"))?.state).toBe("to upgrade");
+
+    addons.resetLabDemo();
+    const later = await runDouble(["-c", conf, "-d", db.name, "-u", "mail", "--stop-after-init"]);
+    expect(later.code).toBe(0);
+    expect(problems(later.records, db.name)).toEqual(problems(realLog(shared, "exp-d5_update_uninstalled.log"), "odoo_prod"));
+    expect(later.records.some((x) => x.message.startsWith("Loading module lab_demo ("))).toBe(true);
+    expect((await moduleRow(pg, db.name, "lab_demo"))?.state).toBe("installed");
+    addons.cleanup();
+  });
+
+  test("-u also updates installed dependents; manifest '1.3' is stored as 16.0.1.3; .sql data files run", async ({ pg, db }) => {
+    const { addons, conf } = setup(pg);
+    expect((await runDouble(["-c", conf, "-d", db.name, "-i", "lab_extra", "--stop-after-init"])).code).toBe(0);
+    expect(await moduleRow(pg, db.name, "lab_extra")).toEqual({ state: "installed", latest_version: "16.0.1.3" });
+    expect(await pg.query("SELECT note FROM lab_extra_audit", [], db.name)).toEqual([{ note: "lab_extra data loaded" }]);
+    const r = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demo", "--stop-after-init"]);
+    expect(r.records.filter((x) => x.message.startsWith("Loading module ")).map((x) => x.message.split(" (")[0])).toEqual([
+      "Loading module lab_demo",
+      "Loading module lab_extra",
+    ]);
+    addons.cleanup();
+  });
+
+  test("PG* variables are honoured like psycopg2, unknown options fail like optparse", async ({ pg, db }) => {
+    const addons = createOdooAddonsDir();
+    const r = await runDouble(["-d", db.name, "-i", "base", "--stop-after-init", "--addons-path", addons.path], {
+      PGHOST: pg.socketDir,
+      PGPORT: String(pg.port),
+      PGUSER: "postgres",
+    });
+    expect(r.code).toBe(0);
+    expect(await moduleRow(pg, db.name, "web")).toEqual({ state: "installed", latest_version: "16.0.1.0" });
+    const bad = await runDouble(["--no-such-option"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("error: no such option: --no-such-option");
+    addons.cleanup();
+  });
+});
+
+describe("odoo-bin neutralize", () => {
+  test("neutralizes like neutralize-diff-copy.txt, a second run adds another dummy server (not idempotent)", async ({ pg, labDb }) => {
+    const addons = createOdooAddonsDir();
+    const dir = mkdtempSync(path.join(tmp, "conf-"));
+    const conf = writeOdooConfig(dir, { dbHost: pg.socketDir, dbPort: pg.port, dbUser: "postgres", addonsPath: [addons.path] });
+    const r = await runDouble(["neutralize", "-c", conf, "-d", labDb.name]);
+    expect(r.code).toBe(0);
+    expect(r.records.map((x) => x.message.trim())).toEqual([`Starting ${labDb.name} database neutralization`, "Neutralization finished"]);
+    const q = (sql: string) => pg.query(sql, [], labDb.name);
+    expect(await q("SELECT value FROM ir_config_parameter WHERE key = 'database.is_neutralized'")).toEqual([{ value: "true" }]);
+    expect(await q("SELECT count(*)::int AS n FROM ir_cron WHERE active")).toEqual([{ n: 1 }]);
+    expect(await q("SELECT smtp_host, smtp_port FROM ir_mail_server WHERE active")).toEqual([{ smtp_host: "invalid", smtp_port: 1025 }]);
+    expect(await q("SELECT count(*)::int AS n FROM fetchmail_server WHERE active")).toEqual([{ n: 0 }]);
+    expect(await q("SELECT active FROM ir_ui_view WHERE key = 'web.neutralize_banner'")).toEqual([{ active: true }]);
+    // passwords are left in clear text, as Odoo does
+    expect((await q("SELECT count(*)::int AS n FROM ir_mail_server WHERE smtp_pass IS NOT NULL"))[0]).toEqual({ n: 1 });
+    await runDouble(["neutralize", "-c", conf, "-d", labDb.name]);
+    expect(await q("SELECT count(*)::int AS n FROM ir_mail_server WHERE smtp_host = 'invalid'")).toEqual([{ n: 2 }]);
+    const missing = await runDouble(["neutralize", "-c", conf, "-d", "no_such_db"]);
+    expect(missing.code).toBe(1);
+    expect(missing.records.at(-1)?.message).toBe("An error occurred during the neutralization. THE DATABASE IS NOT NEUTRALIZED! ");
+    addons.cleanup();
+  });
+});
