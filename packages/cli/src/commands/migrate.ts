@@ -1,0 +1,156 @@
+import path from "node:path";
+import {
+  createDockerRunner,
+  createLocalRunner,
+  createSshRunner,
+  formatDuration,
+  migrateModules,
+  parseDbUrl,
+  UsageError,
+  type CommandRunner,
+  type MigrateEvent,
+  type MigrateReport,
+} from "@odoo-deploy/core";
+import { defineCommand } from "../command.js";
+import type { Settings } from "../config/schema.js";
+
+/** `odoo-deploy migrate`: run odoo-bin -u/-i and trust it only when exit code, log and database agree. */
+export default defineCommand<MigrateReport & Record<string, unknown>>({
+  path: "migrate",
+  summary: "Update/install Odoo modules with odoo-bin, verified by exit code, log and database; records the deployed revision",
+  flags: [
+    { flags: "--db-name <name>", description: "Odoo database to update", configKey: "database.name" },
+    { flags: "--update <modules>", description: "modules to update (-u), comma-separated", parse: "list" },
+    { flags: "--install <modules>", description: "modules to install (-i), comma-separated", parse: "list" },
+    { flags: "--odoo-bin <path>", description: "odoo-bin to run (default odoo-bin on the runner's PATH)", configKey: "odoo.odooBin" },
+    { flags: "--odoo-config <file>", description: "Odoo's config file, as the Odoo host sees it", configKey: "odoo.configPath" },
+    { flags: "--addons-path <path>", description: "addons path as the Odoo host sees it (comma-separated)", configKey: "odoo.addonsPath" },
+    { flags: "--db-url <url>", description: "PostgreSQL URL for locking, verification and records", configKey: "database.url" },
+    { flags: "--revision <rev>", description: "git revision being deployed, recorded on success" },
+    { flags: "--i18n-overwrite", description: "overwrite existing translations", parse: "boolean" },
+    { flags: "--timeout <duration>", description: "kill odoo-bin after this long (e.g. 30m)", parse: "duration" },
+    { flags: "--lock-timeout <duration>", description: "wait this long for another update holding the lock (default 10m)", parse: "duration" },
+    { flags: "--allow-running", description: "run even when other sessions (a running Odoo) are connected", parse: "boolean" },
+  ],
+  async run(ctx) {
+    const s = ctx.settings;
+    const dbUrl = s.database?.url;
+    if (!dbUrl) {
+      throw new UsageError("migrate needs the database URL for locking and verification: --db-url URL, database.url, or ODOO_DEPLOY_DATABASE_URL", {
+        code: "MISSING_DB_URL",
+      });
+    }
+    const dbName = s.database?.name ?? parseDbUrl(dbUrl).database;
+    if (!dbName) throw new UsageError("migrate needs the Odoo database: --db-name NAME or database.name", { code: "MISSING_DB_NAME" });
+    const runner = odooRunner(s);
+    try {
+      const root = s.repo?.root ?? ".";
+      const localAddonsPaths = s.repo?.addonsPaths?.map((p) => path.resolve(ctx.io.cwd, root, p));
+      const f = ctx.flags;
+      return (await migrateModules({
+        runner,
+        dbName,
+        dbUrl,
+        update: (f.update as string[] | undefined) ?? [],
+        install: (f.install as string[] | undefined) ?? [],
+        ...(s.odoo?.odooBin ? { odooBin: s.odoo.odooBin } : {}),
+        ...(s.odoo?.configPath ? { odooConfig: s.odoo.configPath } : {}),
+        ...(s.odoo?.addonsPath ? { addonsPath: s.odoo.addonsPath } : {}),
+        ...(localAddonsPaths ? { localAddonsPaths } : {}),
+        ...(f.revision ? { revision: f.revision as string } : {}),
+        i18nOverwrite: f.i18nOverwrite === true,
+        ...(f.timeout !== undefined ? { timeoutMs: f.timeout as number } : {}),
+        ...(f.lockTimeout !== undefined ? { lockTimeoutMs: f.lockTimeout as number } : {}),
+        allowRunning: f.allowRunning === true,
+        signal: ctx.signal,
+        onEvent: ctx.onEvent as (e: MigrateEvent) => void,
+      })) as MigrateReport & Record<string, unknown>;
+    } finally {
+      await runner.close();
+    }
+  },
+  renderEvent(event, out) {
+    const e = event as unknown as MigrateEvent;
+    switch (e.type) {
+      case "migrate:lock-wait":
+        out.line(
+          `waiting for another update of ${e.dbName} (held by ${e.holders.map((h) => `pid ${h.pid}${h.applicationName ? ` ${h.applicationName}` : ""}`).join(", ") || "another session"}), up to ${formatDuration(e.timeoutMs)}`,
+        );
+        return true;
+      case "migrate:start":
+        out.line(out.dim(`running on ${e.runner}: ${e.command}`));
+        return true;
+      case "migrate:module":
+        out.progress(`loading ${e.module}`, e.index !== undefined && e.total ? e.index / e.total : undefined);
+        return true;
+      case "migrate:module-loaded":
+        out.line(`  ${e.module} loaded in ${formatDuration(e.durationMs)}${e.queries !== undefined ? `, ${e.queries} queries` : ""}`);
+        return true;
+      case "migrate:log":
+        out.line(`  ${e.level} ${e.logger}: ${e.message}`);
+        return true;
+      default:
+        return false;
+    }
+  },
+  render(r, out) {
+    out.heading(`Migrate ${r.dbName} on ${r.runner}`);
+    out.table([
+      ["update", r.update.join(", ") || undefined],
+      ["install", r.install.join(", ") || undefined],
+      ["exit code", r.exitCode === undefined ? undefined : String(r.exitCode)],
+      ["revision recorded", r.recorded.revision],
+      ["checksums recorded", r.recorded.checksums === undefined ? undefined : String(r.recorded.checksums)],
+    ]);
+    for (const c of r.checks) out.check(c);
+    for (const reason of r.reasons) out.line(`  - ${reason}`);
+    out.verdict(r.ok, r.ok ? `in ${formatDuration(r.durationMs)}` : `${r.reasons.length} reason(s)`);
+  },
+});
+
+/** Where odoo-bin runs, from `odoo.runner` and its settings. */
+function odooRunner(s: Settings): CommandRunner {
+  const o = s.odoo ?? {};
+  switch (o.runner ?? "local") {
+    case "local":
+      return createLocalRunner();
+    case "docker": {
+      const d = o.docker ?? {};
+      if (!o.image && !d.container) {
+        throw new UsageError("odoo.runner docker needs odoo.image (one-off container of the new image) or odoo.docker.container", {
+          code: "MISSING_DOCKER_TARGET",
+        });
+      }
+      return createDockerRunner({
+        // The update runs in a one-off container of the new image when one is configured.
+        ...(o.image ? { image: o.image } : { container: d.container! }),
+        ...(d.host ? { docker: dockerOptions(d.host) } : {}),
+        ...(d.network ? { network: d.network } : {}),
+        ...(d.envFile ? { envFile: d.envFile } : {}),
+        ...(d.user ? { user: d.user } : {}),
+      });
+    }
+    case "ssh": {
+      const h = o.ssh;
+      if (!h) throw new UsageError("odoo.runner ssh needs odoo.ssh (host, user, key)", { code: "MISSING_SSH_SETTINGS" });
+      return createSshRunner({
+        host: h.host,
+        user: h.user,
+        ...(h.port ? { port: h.port } : {}),
+        ...(h.privateKeyPath ? { privateKeyPath: h.privateKeyPath } : {}),
+        ...(h.passphrase ? { passphrase: h.passphrase } : {}),
+        ...(h.password ? { password: h.password } : {}),
+        ...(h.agent ? { agent: h.agent } : {}),
+        ...(h.knownHostsPath ? { knownHostsPath: h.knownHostsPath } : {}),
+        ...(h.hostKeyFingerprint ? { hostKeyFingerprint: h.hostKeyFingerprint } : {}),
+        ...(h.allowUnknownHostKey ? { hostKeyPolicy: "accept-unknown" as const } : {}),
+      });
+    }
+  }
+}
+
+function dockerOptions(host: string): { socketPath: string } | { host: string; port: number; protocol: "http" } {
+  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
+  const u = new URL(host.replace(/^tcp:/, "http:"));
+  return { host: u.hostname, port: Number(u.port || 2375), protocol: "http" };
+}
