@@ -15,6 +15,7 @@ export class DockerDemuxer extends Writable {
   private headerFill = 0;
   private remaining = 0;
   private target: PassThrough | undefined;
+  private firstFrame = true;
 
   constructor(
     private readonly out: PassThrough,
@@ -45,6 +46,12 @@ export class DockerDemuxer extends Writable {
       }
       const take = Math.min(this.remaining, chunk.length - off);
       const payload = chunk.subarray(off, off + take);
+      if (this.firstFrame) {
+        this.firstFrame = false;
+        // The engine reports an exec that could not start (missing binary) on the stdout stream; that
+        // message belongs to stderr, not to the caller's data.
+        if (this.target === this.out && payload.subarray(0, 23).toString("latin1") === "OCI runtime exec failed") this.target = this.err;
+      }
       off += take;
       this.remaining -= take;
       const wait = writeWithBackpressure(this.target!, payload);

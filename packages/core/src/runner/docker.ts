@@ -45,6 +45,12 @@ export interface DockerRunnerOptions {
   labels?: Record<string, string>;
   /** Milliseconds between SIGTERM and SIGKILL when a command is stopped (default 3000). */
   killGraceMs?: number;
+  /**
+   * How exec'd processes are found to be stopped: `auto` (default) looks in this host's /proc first (the
+   * engine is local) and falls back to looking from inside the container; `container` always does the latter
+   * (needs `sh`, `tr` and `grep` in the image).
+   */
+  killFrom?: "auto" | "container";
 }
 
 /** Environment variable carrying a per-command marker, so a stopped command's processes can be found. */
@@ -84,7 +90,7 @@ export function createDockerRunner(options: DockerRunnerOptions): CommandRunner 
     const env = { ...fileEnv, ...options.env, ...opts.env };
     const cwd = opts.cwd ?? options.cwd;
     const transport = options.container
-      ? execTransport(docker, options.container, argv, env, cwd, options.user)
+      ? execTransport(docker, options.container, argv, env, cwd, options.user, options.killFrom ?? "auto")
       : oneOffTransport(docker, options, argv, env, cwd);
     return runThroughTransport(argv, opts, transport, grace);
   };
@@ -133,6 +139,7 @@ function execTransport(
   env: Record<string, string>,
   cwd: string | undefined,
   user: string | undefined,
+  killFrom: "auto" | "container",
 ): Transport {
   const marker = randomUUID();
   const container = docker.getContainer(containerName);
@@ -159,16 +166,24 @@ function execTransport(
       } catch (e) {
         throw engineError(e, `starting exec in container ${containerName}`);
       }
+      let errHead = "";
+      io.stderr.on("data", (c: Buffer) => {
+        if (errHead.length < 1024) errHead += c.toString("utf8");
+      });
       await pumpAttached(stream, io);
       // The stream can end a moment before the engine records the exit.
       for (let i = 0; ; i++) {
         const info = await exec.inspect();
-        if (!info.Running || i > 200) return { exitCode: info.Running ? null : info.ExitCode };
+        if (!info.Running || i > 200) {
+          // The engine says 126 for a binary that does not exist; shells and the other runners say 127.
+          if (info.ExitCode === 126 && MISSING_BINARY.test(errHead)) return { exitCode: 127 };
+          return { exitCode: info.Running ? null : info.ExitCode };
+        }
         await new Promise((r) => setTimeout(r, 25));
       }
     },
     async signal(sig) {
-      const hostPids = localProcessesWithMarker(marker);
+      const hostPids = killFrom === "auto" ? localProcessesWithMarker(marker) : undefined;
       if (hostPids !== undefined && hostPids.length > 0) {
         for (const pid of hostPids) tryKill(pid, sig);
         return;
@@ -243,6 +258,10 @@ function oneOffTransport(
           await c.start();
         } catch (e) {
           stream.destroy();
+          // Like `docker run`: a command that cannot be found is exit 127, one that cannot be run 126.
+          const msg = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
+          if (/executable file not found|no such file or directory/i.test(msg)) return startFailure(io, msg, 127);
+          if (/permission denied/i.test(msg)) return startFailure(io, msg, 126);
           throw engineError(e, `starting a container from image ${options.image}`);
         }
         // Aborted before the container was up: stop it now.
@@ -260,6 +279,15 @@ function oneOffTransport(
     },
   };
 }
+
+function startFailure(io: TransportIo, message: string, exitCode: number): { exitCode: number } {
+  io.stderr.end(`${message.trim()}\n`);
+  io.stdout.end();
+  return { exitCode };
+}
+
+/** The engine's message for an exec whose binary does not exist. */
+const MISSING_BINARY = /^OCI runtime exec failed.*(executable file not found|no such file or directory)/;
 
 /** Connects the caller's stdin to an attached stream and its demultiplexed output to stdout/stderr. */
 async function pumpAttached(stream: Duplex, io: TransportIo): Promise<void> {

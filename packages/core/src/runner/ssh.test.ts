@@ -1,0 +1,172 @@
+import { execa } from "execa";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test, expect } from "@odoo-deploy/testkit/vitest";
+import type { Sshd } from "@odoo-deploy/testkit";
+import { freePort } from "@odoo-deploy/testkit";
+import { createSshRunner, type SshRunnerOptions } from "./ssh.js";
+import { checkKnownHosts, hostKeyFingerprint } from "./known-hosts.js";
+
+const base = (sshd: Sshd): SshRunnerOptions => ({
+  host: sshd.host,
+  port: sshd.port,
+  user: sshd.user,
+  privateKeyPath: sshd.privateKeyPath,
+  knownHostsPath: sshd.knownHostsPath,
+});
+
+function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), "odoo-deploy-ssh-test-"));
+}
+
+async function otherKey(dir: string): Promise<{ privateKeyPath: string; pubLine: string }> {
+  const p = path.join(dir, "other_ed25519");
+  await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", p]);
+  return { privateKeyPath: p, pubLine: readFileSync(`${p}.pub`, "utf8").trim() };
+}
+
+async function connectError(options: SshRunnerOptions): Promise<Error & { code?: string }> {
+  const runner = createSshRunner(options);
+  try {
+    await runner.exec(["true"]);
+  } catch (e) {
+    return e as Error & { code?: string };
+  } finally {
+    await runner.close();
+  }
+  throw new Error("expected the connection to be refused");
+}
+
+test("host key: known_hosts and a pinned fingerprint are accepted", async ({ sshd }) => {
+  const viaKnownHosts = createSshRunner(base(sshd));
+  const pinned = createSshRunner({ ...base(sshd), knownHostsPath: "/nonexistent", hostKeyFingerprint: sshd.hostKeyFingerprint });
+  try {
+    expect((await viaKnownHosts.exec(["id", "-un"])).stdout.trim()).toBe(sshd.user);
+    expect((await pinned.exec(["id", "-un"])).stdout.trim()).toBe(sshd.user);
+  } finally {
+    await viaKnownHosts.close();
+    await pinned.close();
+  }
+});
+
+test("host key: an unknown host is refused unless explicitly allowed", async ({ sshd }) => {
+  const err = await connectError({ ...base(sshd), knownHostsPath: "/nonexistent/known_hosts" });
+  expect(err.code).toBe("SSH_HOST_KEY_UNKNOWN");
+  expect(err.message).toContain(sshd.hostKeyFingerprint);
+  const allowed = createSshRunner({ ...base(sshd), knownHostsPath: "/nonexistent/known_hosts", hostKeyPolicy: "accept-unknown" });
+  try {
+    expect((await allowed.exec(["echo", "ok"])).stdout).toBe("ok\n");
+  } finally {
+    await allowed.close();
+  }
+});
+
+test("host key: a changed key (known_hosts or pin) is refused even with accept-unknown", async ({ sshd }) => {
+  const dir = tempDir();
+  try {
+    const { pubLine } = await otherKey(dir);
+    const [type, b64] = pubLine.split(" ");
+    const wrongKnownHosts = path.join(dir, "known_hosts");
+    // Hashed host name, as `ssh-keygen -H` writes it.
+    writeFileSync(wrongKnownHosts, `[127.0.0.1]:${sshd.port} ${type} ${b64}\n`);
+    await execa("ssh-keygen", ["-H", "-f", wrongKnownHosts]);
+    expect(readFileSync(wrongKnownHosts, "utf8")).toMatch(/^\|1\|/);
+    const changed = await connectError({ ...base(sshd), knownHostsPath: wrongKnownHosts, hostKeyPolicy: "accept-unknown" });
+    expect(changed.code).toBe("SSH_HOST_KEY_CHANGED");
+    expect(changed.message).toMatch(/man-in-the-middle/);
+    const wrongPin = hostKeyFingerprint(Buffer.from(b64!, "base64"));
+    const pinned = await connectError({ ...base(sshd), hostKeyFingerprint: wrongPin });
+    expect(pinned.code).toBe("SSH_HOST_KEY_CHANGED");
+    expect(pinned.message).toContain(wrongPin);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("auth: a wrong password or key is a clear error, never a hang; the password never shows", async ({ sshd }) => {
+  const secret = `wrong-${randomUUID()}`;
+  const { privateKeyPath: _k, ...noKey } = base(sshd);
+  const badPassword = await connectError({ ...noKey, password: secret, connectTimeoutMs: 15_000 });
+  expect(badPassword.code).toBe("SSH_AUTH_FAILED");
+  expect(`${badPassword.message} ${JSON.stringify(badPassword)}`).not.toContain(secret);
+
+  const dir = tempDir();
+  try {
+    const { privateKeyPath } = await otherKey(dir);
+    const badKey = await connectError({ ...base(sshd), privateKeyPath });
+    expect(badKey.code).toBe("SSH_AUTH_FAILED");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const good = createSshRunner({ ...noKey, password: sshd.password! });
+  try {
+    expect((await good.exec(["id", "-un"])).stdout.trim()).toBe(sshd.user);
+  } finally {
+    await good.close();
+  }
+});
+
+test("unreachable host and an unparseable key fail fast with typed errors", async ({ sshd }) => {
+  const closed = await freePort();
+  expect((await connectError({ ...base(sshd), port: closed })).code).toBe("SSH_UNREACHABLE");
+  expect((await connectError({ ...base(sshd), privateKeyPath: undefined, privateKey: "not a key" })).code).toBe("SSH_KEY_INVALID");
+  expect((await connectError({ ...base(sshd), privateKeyPath: undefined })).code).toBe("SSH_NO_AUTH");
+});
+
+test("one connection is reused for many commands, concurrently too, and reopened after close", async ({ sshd }) => {
+  const runner = createSshRunner({ ...base(sshd), maxConcurrentCommands: 4 });
+  try {
+    // SSH_CONNECTION holds the client's source port: the same for every command on one connection.
+    const serial = [];
+    for (let i = 0; i < 3; i++) serial.push((await runner.exec(["sh", "-c", "echo $SSH_CONNECTION"])).stdout);
+    const parallel = await Promise.all(Array.from({ length: 12 }, () => runner.exec(["sh", "-c", "sleep 0.2; echo $SSH_CONNECTION"])));
+    const all = new Set([...serial, ...parallel.map((r) => r.stdout)]);
+    expect(all.size).toBe(1);
+    expect(parallel.every((r) => r.exitCode === 0)).toBe(true);
+    await runner.close();
+    const again = (await runner.exec(["sh", "-c", "echo $SSH_CONNECTION"])).stdout;
+    expect(again).not.toBe(serial[0]);
+  } finally {
+    await runner.close();
+  }
+});
+
+test("SFTP file transfer both ways", async ({ sshd }) => {
+  const dir = tempDir();
+  const runner = createSshRunner(base(sshd));
+  try {
+    const local = path.join(dir, "up.bin");
+    const data = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
+    writeFileSync(local, data);
+    const remote = `/tmp/odoo-deploy-sftp-${randomUUID()}`;
+    await runner.uploadFile(local, remote, { mode: 0o600 });
+    const st = await runner.exec(["stat", "-c", "%s %a %U", remote]);
+    expect(st.stdout.trim()).toBe(`${data.length} 600 ${sshd.user}`);
+    const back = path.join(dir, "down.bin");
+    await runner.downloadFile(remote, back);
+    expect(readFileSync(back).equals(data)).toBe(true);
+    await runner.exec(["rm", "-f", remote]);
+    await expect(runner.downloadFile(remote, back)).rejects.toMatchObject({ code: "SSH_TRANSFER_FAILED" });
+  } finally {
+    await runner.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("known_hosts parsing: plain, bracketed port, wildcard, negation, revoked", () => {
+  const key = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]);
+  const other = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 9)]);
+  const line = (hosts: string, k: Buffer, marker = "") => `${marker}${hosts} ssh-ed25519 ${k.toString("base64")}`;
+  expect(checkKnownHosts(line("db.example.com", key), "db.example.com", 22, key).status).toBe("known");
+  expect(checkKnownHosts(line("db.example.com", key), "db.example.com", 2222, key).status).toBe("unknown");
+  expect(checkKnownHosts(line("[db.example.com]:2222", key), "db.example.com", 2222, key).status).toBe("known");
+  expect(checkKnownHosts(line("*.example.com,!evil.example.com", key), "db.example.com", 22, key).status).toBe("known");
+  expect(checkKnownHosts(line("*.example.com,!evil.example.com", key), "evil.example.com", 22, key).status).toBe("unknown");
+  expect(checkKnownHosts(line("db.example.com", other), "db.example.com", 22, key).status).toBe("changed");
+  expect(checkKnownHosts(`${line("db.example.com", key, "@revoked ")}\n${line("db.example.com", key)}`, "db.example.com", 22, key).status).toBe(
+    "revoked",
+  );
+});
