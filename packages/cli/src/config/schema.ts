@@ -65,6 +65,17 @@ export const repoSchema = z
     addonsPaths: z.array(z.string()).optional().describe("Addons paths inside the repository, as planning sees them"),
     odooAddonsPaths: z.array(z.string()).optional().describe("Odoo's own addons, to tell external dependencies from missing ones"),
     install: z.array(z.string()).optional().describe("Modules to install even if nothing requires them"),
+    classification: z
+      .array(
+        z
+          .object({
+            pattern: z.string().min(1).describe("Glob on the path inside the module: * within a segment, ** across segments (README*, doc/**, **/*.md)"),
+            action: z.enum(["unchanged", "assets", "i18n", "update"]).describe("What a change to a matching file means for the module"),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe("Change classification rules tried before the built-in ones; the first match wins"),
   })
   .strict();
 
