@@ -169,3 +169,7 @@ export {
   type LockHolder,
 } from "./migrate/lock.js";
 export { otherSessions, describeSessions, OWN_APPLICATION_PREFIX, type OtherSession } from "./migrate/sessions.js";
+
+// Health and neutralize (issue 6, part A)
+export { waitForHealthy, type WaitForHealthyOptions, type HealthEvent, type HealthReport } from "./health/index.js";
+export { neutralizeDatabase, type NeutralizeDatabaseOptions, type NeutralizeEvent, type NeutralizeReport } from "./neutralize/index.js";

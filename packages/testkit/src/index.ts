@@ -22,3 +22,4 @@ export { odooDemoSql, DEMO_MODULES } from "./demo/odoo-demo-schema.js";
 // Odoo test double (issue 6, part A)
 export { odooDoubleArgv, odooDoubleScriptPath, ODOO_DOUBLE_FIXTURE_ADDONS } from "./odoo-double/build.js";
 export { createOdooAddonsDir, writeOdooConfig, type OdooAddonsDir, type LabDemoVariant, type OdooConfigOptions } from "./odoo-double/fixtures.js";
+export { startOdooDouble, type OdooDoubleServer, type OdooDoubleFault, type StartOdooDoubleOptions } from "./odoo-double/server.js";

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "../vitest.js";
 import { odooDoubleArgv } from "./build.js";
 import { createOdooAddonsDir, writeOdooConfig, type LabDemoVariant, type OdooAddonsDir } from "./fixtures.js";
 import type { PgCluster } from "../postgres.js";
+import { startOdooDouble } from "./server.js";
 
 interface LogRecord {
   level: string;
@@ -234,6 +235,96 @@ describe("odoo-bin neutralize", () => {
     const missing = await runDouble(["neutralize", "-c", conf, "-d", "no_such_db"]);
     expect(missing.code).toBe(1);
     expect(missing.records.at(-1)?.message).toBe("An error occurred during the neutralization. THE DATABASE IS NOT NEUTRALIZED! ");
+    addons.cleanup();
+  });
+});
+
+async function until<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("HTTP mode, compared with http-probes*.txt", () => {
+  const pgEnv = (pg: PgCluster) => ({ PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: "postgres" });
+
+  test("health, login with db, version_info; database down; Odoo 17 db_server_status; 500 fault", async ({ pg, db, shared }) => {
+    const addons = createOdooAddonsDir();
+    expect((await runDouble(["-d", db.name, "-i", "base", "--stop-after-init", "--addons-path", addons.path], pgEnv(pg))).code).toBe(0);
+    const odoo = await startOdooDouble({ args: ["--addons-path", addons.path], env: pgEnv(pg) });
+    try {
+      const health = await until(() => fetch(`${odoo.url}/web/health`));
+      const probes = readFileSync(path.join(shared, "odoo16-lab/logs/http-probes.txt"), "utf8");
+      expect(health.status).toBe(200);
+      expect(health.headers.get("cache-control")).toBe("no-store");
+      expect(health.headers.get("content-type")).toBe("application/json");
+      const healthBody = await health.text();
+      expect(probes).toContain(`\n${healthBody}\n### GET /web/health?db_server_status=1`);
+
+      const version = await fetch(`${odoo.url}/web/webclient/version_info`, { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } });
+      expect(probes).toContain(await version.text());
+
+      const first = await fetch(`${odoo.url}/web/login?db=${db.name}`, { redirect: "manual" });
+      expect(first.status).toBe(302);
+      const cookie = /session_id=[0-9a-f]+/.exec(first.headers.get("set-cookie") ?? "")?.[0];
+      expect(cookie).toBeDefined();
+      const second = await fetch(new URL(first.headers.get("location")!, odoo.url), { redirect: "manual", headers: { Cookie: cookie! } });
+      expect(second.status).toBe(200);
+      expect(await second.text()).toContain('name="login"');
+
+      odoo.setFault("db-down");
+      const pgdown = readFileSync(path.join(shared, "odoo16-lab/logs/http-probes-pgdown.txt"), "utf8");
+      // the same session that just loaded the login page is now sent to the database selector
+      const down = await until(async () => {
+        const r = await fetch(`${odoo.url}/web/login`, { redirect: "manual", headers: { Cookie: cookie! } });
+        return r.status === 303 ? r : undefined;
+      });
+      expect(new URL(down.headers.get("location")!).pathname).toBe("/web/database/selector");
+      expect(pgdown).toContain(`${(await down.text()).replace(/\n/g, " ").trim()}`.slice(0, 60));
+      const downHealth = await fetch(`${odoo.url}/web/health?db_server_status=1`);
+      expect([downHealth.status, await downHealth.text()]).toEqual([200, '{"status": "pass"}']);
+
+      odoo.setFault("500");
+      await until(async () => ((await fetch(`${odoo.url}/web/health`)).status === 500 ? true : undefined));
+    } finally {
+      await odoo.stop();
+    }
+
+    const odoo17 = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_VERSION: "17.0", ODOO_DOUBLE_FAULT: "db-down" } });
+    try {
+      const r = await until(() => fetch(`${odoo17.url}/web/health?db_server_status=1`));
+      expect([r.status, await r.text()]).toEqual([500, '{"status": "fail", "db_server_status": false}']);
+    } finally {
+      await odoo17.stop();
+    }
+    addons.cleanup();
+  });
+
+  test("a server pinned to a database whose module is broken answers 500 everywhere (exp-d2)", async ({ pg, db }) => {
+    const { addons, conf } = setup(pg);
+    expect((await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"])).code).toBe(0);
+    addons.applyVariant("syntax-error");
+    // a running server: its registry load runs the leftover upgrade; -u makes the broken code load
+    const odoo = await startOdooDouble({ args: ["-c", conf, "-d", db.name, "-u", "lab_demo"] });
+    try {
+      await until(async () => (odoo.log().includes("Failed to initialize database") ? true : undefined));
+      const r = await fetch(`${odoo.url}/web/health`);
+      expect(r.status).toBe(500);
+      expect(await r.text()).toContain("<title>500 Internal Server Error</title>");
+      // a running server keeps its session on the database
+      const sessions = await pg.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'odoo-double'", [db.name]);
+      expect(sessions).toEqual([{ n: 1 }]);
+    } finally {
+      await odoo.stop();
+    }
     addons.cleanup();
   });
 });

@@ -2,7 +2,7 @@
  * Test helpers around the fixture addons: a writable copy of them with chosen variants of lab_demo applied
  * (one per case of ODOO-FACTS.md), and an Odoo config file pointing the double at a database.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ODOO_DOUBLE_FIXTURE_ADDONS } from "./build.js";
@@ -18,6 +18,11 @@ export interface OdooAddonsDir {
   applyVariant(variant: LabDemoVariant): void;
   /** Restores lab_demo to the good version. */
   resetLabDemo(): void;
+  /**
+   * Writes minimal modules (a manifest only) for names not present yet, e.g. the standard modules installed in
+   * the lab database, so that Odoo (and the double) find every installed module on the addons path.
+   */
+  addStubModules(names: readonly string[]): void;
   cleanup(): void;
 }
 
@@ -45,6 +50,15 @@ export function createOdooAddonsDir(options: { variant?: LabDemoVariant } = {}):
     },
     resetLabDemo() {
       copyModules("lab_demo");
+    },
+    addStubModules(names) {
+      for (const name of names) {
+        const dir = path.join(root, name);
+        if (name === "base" || existsSync(dir)) continue;
+        mkdirSync(dir);
+        writeFileSync(path.join(dir, "__manifest__.py"), `# stub written by createOdooAddonsDir().addStubModules\n{'name': '${name}', 'version': '1.0', 'depends': ['base'], 'license': 'LGPL-3'}\n`);
+        writeFileSync(path.join(dir, "__init__.py"), "");
+      }
     },
     cleanup() {
       rmSync(root, { recursive: true, force: true });

@@ -98,6 +98,8 @@ export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void
     const url = new URL(req.url ?? "/", "http://localhost");
     const control = readControl();
     if (control.delayMs > 0) await new Promise((r) => setTimeout(r, control.delayMs));
+    // werkzeug answers absolute Location headers
+    const abs = (to: string) => `http://${req.headers.host ?? "localhost"}${to}`;
     const send = (status: number, headers: Record<string, string | number>, body: string) => {
       res.writeHead(status, { Server: "Werkzeug/2.2.2 Python/3.11.2", "Content-Length": Buffer.byteLength(body), ...headers });
       res.end(body);
@@ -140,15 +142,15 @@ export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void
       return send(200, { "Content-Type": "application/json; charset=utf-8", "Set-Cookie": newSession() }, body);
     }
     if (url.pathname === "/web/login" || url.pathname === "/web" || url.pathname === "/") {
-      if (url.pathname === "/") return send(303, { Location: "/web", "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web"));
+      if (url.pathname === "/") return send(303, { Location: abs("/web"), "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web"));
       const dbParam = url.searchParams.get("db")?.trim() || undefined;
-      const selector = () => send(303, { Location: "/web/database/selector", "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web/database/selector"));
+      const selector = () => send(303, { Location: abs("/web/database/selector"), "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web/database/selector"));
       if (dbParam && (!sid || sessions.get(sid) === undefined)) {
         // ensure_db: a database asked on a new session — redirect to the same URL with the session cookie set
         const setCookie = newSession();
         sessions.set(sid!, dbParam);
         const to = `${url.pathname}${url.search}`;
-        return send(302, { Location: to, "Set-Cookie": setCookie, "Content-Type": "text/html; charset=utf-8" }, redirectBody(to));
+        return send(302, { Location: abs(to), "Set-Cookie": setCookie, "Content-Type": "text/html; charset=utf-8" }, redirectBody(to));
       }
       let db = dbParam ?? (sid ? sessions.get(sid) : undefined) ?? o.dbName;
       if (!db) {
@@ -159,7 +161,7 @@ export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void
         if (sid) sessions.set(sid, undefined);
         return selector();
       }
-      if (url.pathname === "/web") return send(303, { Location: "/web/login", "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web/login"));
+      if (url.pathname === "/web") return send(303, { Location: abs("/web/login"), "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web/login"));
       const headers: Record<string, string> = { "Content-Type": "text/html; charset=utf-8", "X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": "frame-ancestors 'self'" };
       if (!sid) headers["Set-Cookie"] = newSession();
       sessions.set(sid!, db);

@@ -1,0 +1,144 @@
+import net from "node:net";
+import { createOdooAddonsDir, freePort, odooDoubleArgv, startOdooDouble, type PgCluster } from "@odoo-deploy/testkit";
+import { afterAll, beforeAll, describe, expect, test } from "@odoo-deploy/testkit/vitest";
+import { execFile } from "node:child_process";
+import { AbortedError } from "../errors.js";
+import { waitForHealthy, type HealthEvent } from "./wait-for-healthy.js";
+
+const pgEnv = (pg: PgCluster) => ({ PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: "postgres" });
+
+async function initOdooDb(pg: PgCluster, dbName: string): Promise<void> {
+  const addons = createOdooAddonsDir();
+  const [node, script] = await odooDoubleArgv();
+  await new Promise<void>((resolve, reject) =>
+    execFile(node!, [script!, "-d", dbName, "-i", "base", "--stop-after-init", "--addons-path", addons.path], { env: { ...process.env, ...pgEnv(pg) } }, (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+  addons.cleanup();
+}
+
+beforeAll(() => odooDoubleArgv(), 60_000);
+
+describe("waitForHealthy against the Odoo double", () => {
+  test("ok after a slow start, with the database's login page loading", async ({ pg, db }) => {
+    await initOdooDb(pg, db.name);
+    const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_START_DELAY_MS: "1500" } });
+    try {
+      const events: HealthEvent[] = [];
+      const r = await waitForHealthy({ url: odoo.url, dbName: db.name, timeoutMs: 30_000, initialDelayMs: 100, maxDelayMs: 400, onEvent: (e) => events.push(e) });
+      expect(r.ok).toBe(true);
+      expect(r.attempts).toBeGreaterThan(1);
+      expect(r.checks[0]).toMatchObject({ name: "attempt 1", status: "failed", detail: "connection refused" });
+      expect(r.checks.at(-1)).toMatchObject({ status: "ok", detail: `/web/health pass; /web/login?db=${db.name} answered 200` });
+      expect(events.filter((e) => e.type === "health:attempt")).toHaveLength(r.attempts);
+      expect(events.some((e) => e.type === "health:wait")).toBe(true);
+    } finally {
+      await odoo.stop();
+    }
+  });
+
+  test("not ok when the database is down: /web/health passes (Odoo 16) but the login page goes to the selector", async ({ pg, db }) => {
+    await initOdooDb(pg, db.name);
+    const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_FAULT: "db-down" } });
+    try {
+      const r = await waitForHealthy({ url: odoo.url, dbName: db.name, timeoutMs: 2_500, initialDelayMs: 100, maxDelayMs: 300 });
+      expect(r.ok).toBe(false);
+      expect(r.dbName).toBe(db.name);
+      expect(r.attempts).toBeGreaterThan(1);
+      expect(r.checks.at(-1)).toMatchObject({ status: "failed", detail: `database ${db.name} not available: /web/login redirects to the database selector` });
+      expect(r.reason).toContain("database selector");
+      // without --db-name, Odoo 16's /web/health alone cannot tell: it passes with PostgreSQL down
+      const blind = await waitForHealthy({ url: odoo.url, timeoutMs: 2_000 });
+      expect(blind.ok).toBe(true);
+    } finally {
+      await odoo.stop();
+    }
+  });
+
+  test("not ok on 500, with every attempt recorded", async ({ pg }) => {
+    const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_FAULT: "500" } });
+    try {
+      const r = await waitForHealthy({ url: odoo.url, timeoutMs: 2_000, initialDelayMs: 100, maxDelayMs: 200 });
+      expect(r.ok).toBe(false);
+      expect(r.checks.every((c) => c.status === "failed")).toBe(true);
+      expect(r.checks.at(-1)?.detail).toMatch(/^\/web\/health answered 500 \(500 Internal Server Error/);
+      expect(r.attempts).toBe(r.checks.length);
+    } finally {
+      await odoo.stop();
+    }
+  });
+
+  test("db_server_status (Odoo 17/18 builds): a 500 fail when PostgreSQL is down is not healthy", async ({ pg }) => {
+    const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_VERSION: "17.0", ODOO_DOUBLE_FAULT: "db-down" } });
+    try {
+      const r = await waitForHealthy({ url: odoo.url, timeoutMs: 1_500, initialDelayMs: 100 });
+      expect(r.ok).toBe(false);
+      expect(r.checks.at(-1)?.detail).toContain("/web/health answered 500");
+    } finally {
+      await odoo.stop();
+    }
+  });
+
+  test("recovers when a 503 goes away", async ({ pg }) => {
+    const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_FAULT: "503" } });
+    try {
+      const events: HealthEvent[] = [];
+      const waiting = waitForHealthy({
+        url: odoo.url,
+        timeoutMs: 30_000,
+        initialDelayMs: 100,
+        maxDelayMs: 300,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === "health:attempt" && e.detail.includes("answered 503")) odoo.setFault("none");
+        },
+      });
+      const r = await waiting;
+      expect(r.ok).toBe(true);
+      expect(r.checks.some((c) => c.detail?.startsWith("/web/health answered 503"))).toBe(true);
+    } finally {
+      await odoo.stop();
+    }
+  });
+});
+
+describe("waitForHealthy without a server", () => {
+  test("not ok when nothing listens: connection refused", async () => {
+    const port = await freePort();
+    const r = await waitForHealthy({ url: `http://127.0.0.1:${port}`, timeoutMs: 1_000, initialDelayMs: 50 });
+    expect(r.ok).toBe(false);
+    expect(r.attempts).toBeGreaterThan(1);
+    expect(r.checks.every((c) => c.detail === "connection refused")).toBe(true);
+  });
+
+  let silent: net.Server;
+  let sockets: net.Socket[] = [];
+  beforeAll(async () => {
+    // accepts connections and never answers
+    silent = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    sockets = [];
+    await new Promise((r) => silent.close(r));
+  });
+
+  test("never waits past its deadline, even when one attempt alone would take longer", async () => {
+    const port = (silent.address() as net.AddressInfo).port;
+    const r = await waitForHealthy({ url: `http://127.0.0.1:${port}`, timeoutMs: 800, attemptTimeoutMs: 60_000 });
+    expect(r.ok).toBe(false);
+    expect(r.checks[0]?.detail).toMatch(/^no answer within \d+ ms$/);
+    // the 60 s attempt timeout was cut to the deadline: the whole wait ends within a small margin of 800 ms
+    expect(r.durationMs).toBeLessThan(800 + 2_000);
+  });
+
+  test("abort stops the wait with AbortedError; a non-http URL is a usage error", async () => {
+    const port = await freePort();
+    const ac = new AbortController();
+    const waiting = waitForHealthy({ url: `http://127.0.0.1:${port}`, timeoutMs: 60_000, signal: ac.signal, onEvent: () => ac.abort() });
+    await expect(waiting).rejects.toBeInstanceOf(AbortedError);
+    await expect(waitForHealthy({ url: "ftp://x" })).rejects.toMatchObject({ code: "INVALID_URL", category: "usage" });
+  });
+});

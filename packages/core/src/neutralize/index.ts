@@ -1,0 +1,1 @@
+export { neutralizeDatabase, type NeutralizeDatabaseOptions, type NeutralizeEvent, type NeutralizeReport } from "./neutralize-database.js";
