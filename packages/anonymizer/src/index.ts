@@ -42,3 +42,7 @@ export { CopyRowTransform, type RowTransformSpec, type RowTransformStats } from 
 
 // Catalog
 export { readCatalog, type Catalog, type TableInfo, type ColumnInfo, type ForeignKeyInfo } from "./engine/catalog.js";
+
+// Engines
+export { anonymizeDatabase, type AnonymizeDatabaseOptions, type AnonymizeReport, type AnonymizeEvent, type TableResult } from "./engine/database.js";
+export { compileTable } from "./engine/compile-table.js";

@@ -1,0 +1,80 @@
+import { describe, expect, test } from "vitest";
+import { Anonymizer, type RowView } from "./compile.js";
+
+const row = (values: Record<string, string | null> = {}, outputs: Record<string, string | null> = values): RowView => ({
+  original: (c) => values[c] ?? null,
+  output: (c) => outputs[c] ?? null,
+});
+
+describe("strategies", () => {
+  test("same secret → same fake across instances (tables, runs); another secret → another fake", () => {
+    const a = new Anonymizer({ secret: "s1" });
+    const b = new Anonymizer({ secret: "s1" });
+    const c = new Anonymizer({ secret: "s2" });
+    for (const s of ["email", "name", "phone", "street", "city", "zip", "company", "hash", "uuid"] as const) {
+      const v = "John.Smith@Example.com";
+      const fa = a.compile(s)(v, row());
+      expect(fa, s).not.toBe(v);
+      expect(b.compile(s)(v, row()), s).toBe(fa);
+      expect(c.compile(s)(v, row()), s).not.toBe(fa);
+    }
+  });
+
+  test("emails keep their form; the same address maps the same in a header and alone, case-insensitively", () => {
+    const a = new Anonymizer({ secret: "k" });
+    const email = a.compile("email");
+    const alone = email("John@Example.com", row())!;
+    expect(alone).toMatch(/^[a-z0-9]+\.[a-z0-9]+\.[a-z0-9]{6}@example\.com$/);
+    expect(email("john@example.com", row())).toBe(alone);
+    const header = email('"John Smith" <john@example.com>, other@x.org', row())!;
+    expect(header).toContain(`<${alone}>`);
+    expect(header).not.toMatch(/John|Smith|other@x\.org/);
+    expect(a.compile({ strategy: "email", domain: "example.invalid" })("a@b.c", row())).toMatch(/@example\.invalid$/);
+  });
+
+  test("unique never gives two originals the same fake", () => {
+    const a = new Anonymizer({ secret: "k" });
+    const t = a.compile({ strategy: "first_name", unique: true });
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 300; i++) {
+      const out = t(`user${i}`, row())!;
+      expect(seen.has(out), `collision on ${out}`).toBe(false);
+      seen.set(out, `user${i}`);
+      expect(t(`user${i}`, row())).toBe(out);
+    }
+  });
+
+  test("mask, template, same_as, regex, constant, null, noise, switch, jsonb", () => {
+    const a = new Anonymizer({ secret: "k" });
+    expect(a.compile({ strategy: "mask", keepFirst: 2, keepLast: 2 })("BE0477472701", row())).toBe("BE********01");
+    expect(a.compile({ strategy: "template", template: "partner{{id}}@example.invalid" })("x", row({ id: "42" }))).toBe("partner42@example.invalid");
+    expect(a.compile({ strategy: "same_as", column: "name" })("Old", row({ name: "Old" }, { name: "New" }))).toBe("New");
+    expect(a.compile({ strategy: "regex", pattern: "\\d", replacement: "#" })("a1b22", row())).toBe("a#b##");
+    expect(a.compile({ strategy: "constant", value: "admin" })("pbkdf2$…", row())).toBe("admin");
+    expect(a.compile("null")("x", row())).toBeNull();
+    const n = Number(a.compile({ strategy: "noise", ratio: 0.1 })("100.00", row()));
+    expect(n).toBeGreaterThanOrEqual(90);
+    expect(n).toBeLessThanOrEqual(110);
+    const d = a.compile({ strategy: "noise", days: 10 })("1990-05-17", row())!;
+    expect(Math.abs(Date.parse(d) - Date.parse("1990-05-17")) / 86_400_000).toBeLessThanOrEqual(10);
+    const sw = a.compile({ strategy: "switch", column: "key", cases: { "database.secret": "uuid", "*token*": "null" }, default: "keep" });
+    expect(sw("abc", row({ key: "database.secret" }))).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(sw("abc", row({ key: "x.token.y" }))).toBeNull();
+    expect(sw("abc", row({ key: "web.base.url" }))).toBe("abc");
+    const j = JSON.parse(a.compile({ strategy: "jsonb", each: "name" })('{"en_US": "John Smith", "fr_FR": "Jean Smith"}', row())!);
+    expect(Object.keys(j)).toEqual(["en_US", "fr_FR"]);
+    expect(j.en_US).toBe(a.compile("name")("John Smith", row()));
+  });
+
+  test("html keeps the markup and replaces the text; fake calls any faker method", () => {
+    const a = new Anonymizer({ secret: "k" });
+    const html = '<p>Dear <b>John Smith</b>,<br/>call +32 2 555 0101 or <a href="mailto:john@x.com">john@x.com</a> &amp; more</p>';
+    const out = a.compile("html")(html, row())!;
+    expect(out.replace(/>[^<]*</g, "><")).toBe('<p><b></b><br/><a href="#"></a></p>'.replace(/>[^<]*</g, "><"));
+    expect(out).not.toMatch(/John|Smith|555|john@x/);
+    expect(out).toContain("&amp;");
+    const job = a.compile({ strategy: "fake", method: "person.jobTitle" });
+    expect(job("Sales Manager", row())).toBe(new Anonymizer({ secret: "k" }).compile({ strategy: "fake", method: "person.jobTitle" })("Sales Manager", row()));
+    expect(a.compile({ strategy: "name", locale: "fr" })("Jean", row())).toMatch(/\S+ \S+/);
+  });
+});
