@@ -141,6 +141,15 @@ describe("the real Odoo 16 logs", () => {
   });
 });
 
+test("module progress is signalled when its line arrives, before the next record", () => {
+  const seen: string[] = [];
+  const a = new OdooLogAnalyzer((s) => seen.push(s.kind === "module-start" ? `start ${s.module.name}` : s.kind));
+  a.push("2026-11-27 08:53:21,167 16608 INFO odoo_prod odoo.modules.loading: Loading module lab_demo (34/65) ");
+  expect(seen).toEqual(["start lab_demo"]);
+  a.end();
+  expect(seen).toEqual(["start lab_demo", "record"]);
+});
+
 describe("parseOdooLogLine", () => {
   test("reads every field; `?` is no database; Odoo's trailing space is dropped", () => {
     expect(parseOdooLogLine("2026-11-27 08:52:59,789 16522 INFO ? odoo: Odoo version 16.0 ", 1)).toEqual({

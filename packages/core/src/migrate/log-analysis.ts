@@ -130,7 +130,10 @@ export class OdooLogAnalyzer {
   private odooVersion: string | undefined;
 
   constructor(private readonly onSignal?: (signal: OdooLogSignal) => void) {
-    this.parser = new OdooLogParser((r) => this.record(r));
+    this.parser = new OdooLogParser(
+      (r) => this.record(r),
+      (r) => this.progress(r),
+    );
   }
 
   push(line: string): void {
@@ -153,9 +156,8 @@ export class OdooLogAnalyzer {
     };
   }
 
-  private record(r: OdooLogRecord): void {
-    this.count++;
-    this.onSignal?.({ kind: "record", record: r });
+  /** Progress comes from a record's first line, signalled as soon as it arrives. */
+  private progress(r: OdooLogRecord): void {
     const msg = r.message;
     let m: RegExpExecArray | null;
     if ((m = MODULE_START.exec(msg))) {
@@ -179,6 +181,13 @@ export class OdooLogAnalyzer {
     } else if (r.logger === "odoo" && msg.startsWith("Odoo version ")) {
       this.odooVersion = msg.slice("Odoo version ".length).trim();
     }
+  }
+
+  /** Findings need the whole record (a traceback names the cause). */
+  private record(r: OdooLogRecord): void {
+    this.count++;
+    this.onSignal?.({ kind: "record", record: r });
+    const msg = r.message;
     if (r.level === "WARNING" || r.level === "ERROR" || r.level === "CRITICAL") {
       this.notable.push({
         level: r.level,

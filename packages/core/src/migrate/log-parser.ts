@@ -79,7 +79,15 @@ export class OdooLogParser {
   /** Non-record lines seen before the first record. */
   readonly preamble: string[] = [];
 
-  constructor(private readonly onRecord: (record: OdooLogRecord) => void) {}
+  /**
+   * @param onRecord receives each complete record (with its continuation lines).
+   * @param onRecordStart receives each record as soon as its first line arrives (continuation lines still to
+   *   come): for progress, which must not wait for the next record (a module may take minutes to load).
+   */
+  constructor(
+    private readonly onRecord: (record: OdooLogRecord) => void,
+    private readonly onRecordStart?: (record: OdooLogRecord) => void,
+  ) {}
 
   /** Feeds one line (without its newline). */
   push(text: string): void {
@@ -88,6 +96,7 @@ export class OdooLogParser {
     if (record) {
       this.flush();
       this.current = record;
+      this.onRecordStart?.(record);
     } else if (this.current) {
       this.current.extraLines.push(text);
     } else if (text.trim() !== "") {
