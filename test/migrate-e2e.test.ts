@@ -296,6 +296,26 @@ describe("migrateModules: exclusion", () => {
     }
   });
 
+  base("odoo-bin past its timeout is killed; the report says so and the database is checked anyway", async ({ pg: pgc, db }) => {
+    const s = await setUp(pgc, db);
+    try {
+      s.addons.applyVariant("version-bump");
+      const r = await migrateModules({ ...s.base, runner: createLocalRunner(), update: ["lab_demo"], timeoutMs: 1500, env: { ODOO_DOUBLE_MODULE_DELAY_MS: "30000" } });
+      expect(r.ok).toBe(false);
+      expect(r.timedOut).toBe(true);
+      expect(r.reasons[0]).toMatch(/^odoo-bin: killed after the 1\.5s timeout$/);
+      // Killed inside its transaction: nothing applied, nothing pending; the version check names the old version.
+      expect(r.checks.find((c) => c.name === "no-pending-modules")?.status).toBe("ok");
+      expect(r.checks.find((c) => c.name === "module-versions")).toMatchObject({
+        status: "failed",
+        detail: expect.stringContaining("lab_demo: database has 16.0.1.2.0, manifest says 16.0.1.3.0"),
+      });
+      await waitFor(async () => (await doubleSessions(pgc, db.name)) === 0);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   base("a running server (another session on the database) blocks migrate, unless allowed", async ({ pg: pgc, db }) => {
     const s = await setUp(pgc, db);
     const runner = createLocalRunner();
