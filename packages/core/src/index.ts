@@ -122,6 +122,47 @@ export {
   type PlanEvent,
 } from "./plan/plan-deploy.js";
 
+// Backups and restores (issue 5)
+export {
+  backupDatabase,
+  type BackupDatabaseOptions,
+} from "./backup/backup.js";
+export {
+  verifyBackup,
+  compareRowCounts,
+  type VerifyBackupOptions,
+} from "./backup/verify.js";
+export { restoreDatabase, type RestoreDatabaseOptions, type RestoreReport } from "./backup/restore.js";
+export { listBackups, type ListBackupsOptions, type ListBackupsReport, type BackupListEntry } from "./backup/list.js";
+export { pruneBackups, type PruneBackupsOptions, type PruneReport } from "./backup/prune.js";
+export { locateBackup, readManifest, MANIFEST_FILE, DUMP_FILE, FILESTORE_FILE, type LocatedBackup } from "./backup/manifest.js";
+export { parsePgToolVersion, assertPgDumpFits, type PgToolVersion } from "./backup/pg-tools.js";
+export { countAllRows, odooManifestFields } from "./backup/snapshot.js";
+export { REQUIRED_ODOO_TABLES } from "./backup/dump-scan.js";
+export type {
+  BackupFormat,
+  VerifyLevel,
+  BackupManifest,
+  OdooDeployManifest,
+  BackupFileEntry,
+  VerificationRecord,
+  BackupEvent,
+  RestoreEvent,
+  BackupReport,
+  VerifyReport,
+} from "./backup/types.js";
+export {
+  swapDatabase,
+  renameDatabase,
+  databaseExists,
+  asideDatabaseName,
+  fitDatabaseName,
+  MAX_IDENTIFIER_BYTES,
+  type SwapDatabaseOptions,
+  type SwapResult,
+  type RenameDatabaseOptions,
+} from "./db/swap.js";
+
 // Migrate: odoo-bin updates verified by exit code, log and database (issue 6)
 export {
   migrateModules,

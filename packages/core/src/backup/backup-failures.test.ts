@@ -1,0 +1,146 @@
+import { execFileSync } from "node:child_process";
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import path from "node:path";
+import { test, expect, describe } from "@odoo-deploy/testkit/vitest";
+import { AbortedError, EnvironmentError, OperationFailedError } from "../errors.js";
+import { backupDatabase } from "./backup.js";
+import { verifyBackup } from "./verify.js";
+import { restoreDatabase } from "./restore.js";
+import { tableChecksums, tempDir } from "./test-helpers.js";
+
+describe("backup failures", () => {
+  /** An Odoo-shaped database big enough that a dump takes a while (~20 MB of rows). */
+  async function bigDb(pg: { query: (sql: string, p?: unknown[], db?: string) => Promise<unknown[]> }, name: string) {
+    await pg.query(
+      `CREATE TABLE ir_module_module (id serial primary key, name varchar, state varchar, latest_version varchar);
+       INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '16.0.1.3');
+       CREATE TABLE ir_config_parameter (id serial primary key, key varchar, value text);
+       CREATE TABLE res_company (id serial primary key, name varchar);
+       CREATE TABLE res_users (id serial primary key, login varchar);
+       CREATE TABLE res_partner (id serial primary key, name varchar, comment text);
+       INSERT INTO res_partner (name, comment) SELECT 'p' || g, repeat(md5(g::text), 8) FROM generate_series(1, 60000) g;`,
+      [],
+      name,
+    );
+  }
+
+  test("a dump aborted midway leaves nothing under a final name and no work directory", async ({ db, pg }) => {
+    await bigDb(pg, db.name);
+    const out = tempDir("bk-out-");
+    const ac = new AbortController();
+    const p = backupDatabase({
+      dbUrl: db.url,
+      directory: out,
+      progressIntervalMs: 0,
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === "backup:progress" && e.bytes > 0) ac.abort();
+      },
+    });
+    await expect(p).rejects.toBeInstanceOf(AbortedError);
+    expect(readdirSync(out)).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  test("pg_dump killed midway (its session terminated): a clear error with pg_dump's stderr, nothing left", async ({ db, pg }) => {
+    await bigDb(pg, db.name);
+    const out = tempDir("bk-out-");
+    let killed = false;
+    const err = await backupDatabase({
+      dbUrl: db.url,
+      directory: out,
+      progressIntervalMs: 0,
+      onEvent: (e) => {
+        if (e.type === "backup:progress" && !killed) {
+          killed = true;
+          void pg.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND datname = $1", [db.name]);
+        }
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OperationFailedError);
+    expect((err as OperationFailedError).code).toBe("PG_DUMP_FAILED");
+    expect((err as Error).message).toMatch(/pg_dump failed dumping .* \(exit 1\): pg_dump: error:/);
+    expect(String((err as OperationFailedError).details.stderr)).toMatch(/terminat|connection/i);
+    expect(readdirSync(out)).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  test("pg_dump refused (permission denied, wrong database): typed errors carrying stderr", async ({ db, pg }) => {
+    await bigDb(pg, db.name);
+    await pg.query("CREATE TABLE secret (x int)", [], db.name);
+    const role = `nopriv_${db.name}`;
+    await pg.query(`CREATE ROLE ${role} LOGIN`);
+    try {
+      await pg.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}; REVOKE SELECT ON secret FROM ${role}`, [], db.name);
+      const url = new URL(pg.tcpUrl(db.name));
+      url.username = role;
+      const out = tempDir("bk-out-");
+      const err = await backupDatabase({ dbUrl: url.toString(), directory: out, verify: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OperationFailedError);
+      expect((err as Error).message).toContain("permission denied for table secret");
+      expect(String((err as OperationFailedError).details.stderr)).toContain("permission denied");
+      expect(readdirSync(out)).toEqual([]);
+      const missing = await backupDatabase({ dbUrl: pg.url(`${db.name}_nope`), directory: out }).catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(EnvironmentError);
+      expect((missing as EnvironmentError).code).toBe("DB_NOT_FOUND");
+      expect((missing as Error).message).toMatch(/does not exist/);
+      rmSync(out, { recursive: true, force: true });
+    } finally {
+      await pg.query(`REASSIGN OWNED BY ${role} TO postgres; DROP OWNED BY ${role}`, [], db.name);
+      await pg.query(`DROP ROLE ${role}`);
+    }
+  });
+
+  test("a truncated or bit-flipped dump fails verify with the failing checks named", async ({ db, pg }) => {
+    await bigDb(pg, db.name);
+    const out = tempDir("bk-out-");
+    const r = await backupDatabase({ dbUrl: db.url, directory: out });
+    expect(r.ok, JSON.stringify(r.verification?.checks)).toBe(true);
+    const dump = path.join(r.path!, "database.dump");
+    const size = statSync(dump).size;
+
+    const flipped = path.join(out, "flipped");
+    cpSync(r.path!, flipped, { recursive: true });
+    const at = Math.floor(size * 0.6);
+    const original = readFileSync(path.join(flipped, "database.dump"))[at]!;
+    const fd = openSync(path.join(flipped, "database.dump"), "r+");
+    writeSync(fd, Buffer.from([original ^ 0x10]), 0, 1, at);
+    closeSync(fd);
+    const vf = await verifyBackup({ path: flipped, record: false });
+    expect(vf.ok).toBe(false);
+    const failedF = vf.checks.filter((c) => c.status === "failed").map((c) => c.name);
+    expect(failedF).toEqual(expect.arrayContaining(["files", "archive-read"]));
+    expect(vf.checks.find((c) => c.name === "archive-read")!.detail).toMatch(/pg_restore could not read the whole archive/);
+
+    const truncated = path.join(out, "truncated");
+    cpSync(r.path!, truncated, { recursive: true });
+    truncateSync(path.join(truncated, "database.dump"), Math.floor(size / 2));
+    const vt = await verifyBackup({ path: truncated, record: false });
+    expect(vt.ok).toBe(false);
+    expect(vt.checks.filter((c) => c.status === "failed").map((c) => c.name)).toEqual(expect.arrayContaining(["files", "archive-read"]));
+    expect(vt.checks.find((c) => c.name === "files")!.detail).toMatch(/database.dump: \d+ bytes, manifest says \d+/);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  test("a restore that fails halfway leaves the original database untouched and nothing behind", async ({ db, pg }) => {
+    await bigDb(pg, db.name);
+    const before = await tableChecksums(pg, db.name);
+    const work = tempDir("bk-badzip-");
+    // A plain dump that breaks after half of its statements (a table that cannot be created).
+    const sql = execFileSync(pg.bin("pg_dump"), ["--no-owner", pg.url(db.name)], { maxBuffer: 256 * 1024 * 1024 }).toString();
+    const cut = sql.indexOf("CREATE TABLE public.res_partner");
+    writeFileSync(path.join(work, "dump.sql"), `${sql.slice(0, cut)}CREATE TABLE public.broken (x no_such_type);\n${sql.slice(cut)}`);
+    mkdirSync(path.join(work, "filestore"));
+    execFileSync("zip", ["-q", "-r", "bad.zip", "dump.sql"], { cwd: work });
+    const r = await restoreDatabase({ path: path.join(work, "bad.zip"), dbUrl: db.url, swap: true });
+    expect(r.ok).toBe(false);
+    const failed = r.steps.find((s) => s.status === "failed")!;
+    expect(failed.name).toBe("restore-database");
+    expect(failed.detail).toMatch(/psql failed .*type "no_such_type" does not exist/);
+    expect(r.swapped).toBe(false);
+    expect(await tableChecksums(pg, db.name)).toEqual(before);
+    expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db.name}_%`])).toEqual([]);
+    expect(existsSync(path.join(work, "bad.zip"))).toBe(true);
+    rmSync(work, { recursive: true, force: true });
+  });
+});
