@@ -1,8 +1,10 @@
 import net from "node:net";
+import path from "node:path";
 import { createOdooAddonsDir, freePort, odooDoubleArgv, startOdooDouble, type PgCluster } from "@odoo-deploy/testkit";
 import { afterAll, beforeAll, describe, expect, test } from "@odoo-deploy/testkit/vitest";
 import { execFile } from "node:child_process";
 import { AbortedError } from "../errors.js";
+import { createSshRunner } from "../runner/ssh.js";
 import { waitForHealthy, type HealthEvent } from "./wait-for-healthy.js";
 
 const pgEnv = (pg: PgCluster) => ({ PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: "postgres" });
@@ -140,5 +142,43 @@ describe("waitForHealthy without a server", () => {
     const waiting = waitForHealthy({ url: `http://127.0.0.1:${port}`, timeoutMs: 60_000, signal: ac.signal, onEvent: () => ac.abort() });
     await expect(waiting).rejects.toBeInstanceOf(AbortedError);
     await expect(waitForHealthy({ url: "ftp://x" })).rejects.toMatchObject({ code: "INVALID_URL", category: "usage" });
+  });
+});
+
+describe("waitForHealthy against the double on other transports", () => {
+  test("the double serving HTTP inside a container of a node-only image", async ({ pg, db, docker }) => {
+    await initOdooDb(pg, db.name);
+    const [node, script] = await odooDoubleArgv();
+    const port = await freePort();
+    const dir = path.dirname(script!);
+    const container = await docker.startContainer(await docker.nodeImage(), {
+      argv: [node!, script!, "--http-port", String(port), "--db_host", "127.0.0.1", "--db_port", String(pg.port), "--db_user", "postgres"],
+      args: ["-v", `${dir}:${dir}:ro`],
+    });
+    try {
+      const r = await waitForHealthy({ url: `http://127.0.0.1:${port}`, dbName: db.name, timeoutMs: 60_000, initialDelayMs: 100, maxDelayMs: 500 });
+      expect(r.ok).toBe(true);
+    } finally {
+      await container.remove();
+    }
+  });
+
+  test("the double serving HTTP over the loopback SSH runner; killing it makes the next wait fail", async ({ pg, db, sshd }) => {
+    await initOdooDb(pg, db.name);
+    const [node, script] = await odooDoubleArgv();
+    const port = await freePort();
+    const runner = createSshRunner({ host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, knownHostsPath: sshd.knownHostsPath });
+    try {
+      const server = runner.spawn([node!, script!, "--http-port", String(port), "--db_host", "127.0.0.1", "--db_port", String(pg.port), "--db_user", "postgres"]);
+      server.stdout.resume();
+      const r = await waitForHealthy({ url: `http://127.0.0.1:${port}`, dbName: db.name, timeoutMs: 60_000, initialDelayMs: 100, maxDelayMs: 500 });
+      expect(r.ok).toBe(true);
+      server.kill();
+      await server.result;
+      const after = await waitForHealthy({ url: `http://127.0.0.1:${port}`, timeoutMs: 500 });
+      expect(after.ok).toBe(false);
+    } finally {
+      await runner.close();
+    }
   });
 });
