@@ -65,6 +65,19 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`, "s");
 }
 
+const compiledCache = new WeakMap<readonly ClassificationRule[], (ClassificationRule & { re: RegExp })[]>();
+const NO_RULES: readonly ClassificationRule[] = [];
+
+function compiled(rules: readonly ClassificationRule[]): (ClassificationRule & { re: RegExp })[] {
+  const key = rules.length === 0 ? NO_RULES : rules;
+  let c = compiledCache.get(key);
+  if (!c) {
+    c = [...rules, ...DEFAULT_CLASSIFICATION_RULES].map((r) => ({ ...r, re: globToRegExp(r.pattern) }));
+    compiledCache.set(key, c);
+  }
+  return c;
+}
+
 /** What {@link classifyChanges} concludes for one module. */
 export interface ModuleClassification {
   /** `update` when any file needs it (or `i18n`), else `unchanged`. */
@@ -84,7 +97,7 @@ export interface ModuleClassification {
  * @example classifyChanges([{ path: "tests/test_a.py", status: "modified" }]).effect // "unchanged"
  */
 export function classifyChanges(changes: readonly FileChange[], rules: readonly ClassificationRule[] = []): ModuleClassification {
-  const all = [...rules, ...DEFAULT_CLASSIFICATION_RULES].map((r) => ({ ...r, re: globToRegExp(r.pattern) }));
+  const all = compiled(rules);
   const groups = new Map<string, { effect: ChangeEffect; label: string; files: string[] }>();
   for (const ch of changes) {
     const rule = all.find((r) => r.re.test(ch.path))!;

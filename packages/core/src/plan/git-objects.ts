@@ -25,8 +25,9 @@ export function entryKind(mode: string): "tree" | "symlink" | "gitlink" | "file"
 }
 
 /**
- * Reads objects of one repository through a single long-lived `git cat-file --batch`: requests are pipelined,
- * so listing hundreds of trees costs one process, not hundreds. Trees and blobs are cached by object id.
+ * Reads objects of one repository through a single long-lived `git cat-file --batch-command --buffer` (git
+ * 2.36+): requests made in the same tick are written at once and answered in large blocks, so listing
+ * hundreds of trees costs one process and a few pipe round trips. Objects and trees are cached.
  *
  * @example
  * const reader = new GitObjectReader(createLocalRunner(), "/repo/.git");
@@ -36,6 +37,11 @@ export function entryKind(mode: string): "tree" | "symlink" | "gitlink" | "file"
 export class GitObjectReader {
   private readonly proc: RunningCommand;
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks received but not yet joined into `buf` (joining on every chunk would copy quadratically). */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /** Requests not yet written: written together, once per tick, so git sees one write instead of thousands. */
+  private outbox: string[] = [];
   private readonly pending: { resolve: (o: GitObject | undefined) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | undefined;
   private readonly cache = new Map<string, Promise<GitObject | undefined>>();
@@ -45,9 +51,10 @@ export class GitObjectReader {
     runner: CommandRunner,
     readonly gitDir: string,
   ) {
-    this.proc = runner.spawn(["git", `--git-dir=${gitDir}`, "cat-file", "--batch"], { stdin: true, maxBuffer: 64 * 1024 });
+    this.proc = runner.spawn(["git", `--git-dir=${gitDir}`, "cat-file", "--batch-command", "--buffer"], { stdin: true, maxBuffer: 64 * 1024 });
     this.proc.stdout.on("data", (chunk: Buffer) => {
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      this.chunks.push(chunk);
+      this.chunkBytes += chunk.length;
       this.drain();
     });
     void this.proc.result.then((r) => {
@@ -65,12 +72,26 @@ export class GitObjectReader {
     for (const p of this.pending.splice(0)) p.reject(this.failure);
   }
 
+  /** Makes `buf` hold at least `n` bytes if that many were received; false when not. */
+  private need(n: number): boolean {
+    if (this.buf.length >= n) return true;
+    if (this.buf.length + this.chunkBytes < n) return false;
+    this.buf = Buffer.concat([this.buf, ...this.chunks]);
+    this.chunks = [];
+    this.chunkBytes = 0;
+    return true;
+  }
+
   private drain(): void {
     for (;;) {
       const waiter = this.pending[0];
       if (!waiter) return;
-      const nl = this.buf.indexOf(10);
-      if (nl === -1) return;
+      let nl = this.buf.indexOf(10);
+      if (nl === -1) {
+        if (this.chunkBytes === 0 || !this.need(this.buf.length + this.chunkBytes)) return;
+        nl = this.buf.indexOf(10);
+        if (nl === -1) return;
+      }
       const header = this.buf.subarray(0, nl).toString("utf8");
       if (header.endsWith(" missing") || header.endsWith(" ambiguous")) {
         this.buf = this.buf.subarray(nl + 1);
@@ -80,7 +101,7 @@ export class GitObjectReader {
       }
       const [oid, type, sizeText] = header.split(" ");
       const size = Number(sizeText);
-      if (this.buf.length < nl + 1 + size + 1) return;
+      if (!this.need(nl + 1 + size + 1)) return;
       const data = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
       this.buf = this.buf.subarray(nl + 1 + size + 1);
       this.pending.shift();
@@ -96,10 +117,18 @@ export class GitObjectReader {
       if (this.failure) return reject(this.failure);
       if (spec.includes("\n")) return resolve(undefined);
       this.pending.push({ resolve, reject });
-      this.proc.stdin.write(`${spec}\n`);
+      if (this.outbox.length === 0) setImmediate(() => this.flush());
+      this.outbox.push(spec);
     });
     this.cache.set(spec, p);
     return p;
+  }
+
+  private flush(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    // `--buffer` keeps git's output in large blocks; `flush` sends what was asked so far.
+    if (batch.length > 0 && !this.failure) this.proc.stdin.write(`${batch.map((b) => `contents ${b}`).join("\n")}\nflush\n`);
   }
 
   /** Reads and parses a tree object (also accepts a commit, reading its tree). */

@@ -25,6 +25,8 @@ export interface GitModule {
   repo: RepoHandle;
   manifestFile: string;
   manifest: AddonManifest;
+  /** The addons path's tree when the module is a plain directory right in it (no symlink, no submodule). */
+  parentTree?: string;
 }
 
 /** A changed file inside a module, relative to the module directory. */
@@ -76,8 +78,9 @@ export class GitRepository {
    * says the history is cut and how to fetch more.
    */
   async resolveRevision(rev: string, what = "revision"): Promise<string> {
-    const r = await this.runner.exec(["git", `--git-dir=${this.top.gitDir}`, "rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]);
-    if (r.exitCode === 0) return r.stdout.trim();
+    // cat-file resolves revision expressions too, which saves a process per revision.
+    const obj = /[\s]/.test(rev) || rev === "" ? undefined : await this.top.reader.read(`${rev}^{commit}`);
+    if (obj?.type === "commit") return obj.oid;
     const shallow = await this.runner.exec(["git", `--git-dir=${this.top.gitDir}`, "rev-parse", "--is-shallow-repository"]);
     if (shallow.stdout.trim() === "true") {
       throw new UsageError(
@@ -183,7 +186,15 @@ export class GitRepository {
           if (!node) return undefined;
           const manifest = await this.readManifest(node.repo, node.tree, rel);
           if (!manifest) return undefined;
-          return { name: e.name, path: rel, addonsPath: ap, treeOid: node.tree, repo: node.repo, ...manifest };
+          return {
+            name: e.name,
+            path: rel,
+            addonsPath: ap,
+            treeOid: node.tree,
+            repo: node.repo,
+            ...manifest,
+            ...(kind === "tree" ? { parentTree: dir.tree } : {}),
+          };
         }),
       );
       for (const m of found) {
@@ -209,6 +220,49 @@ export class GitRepository {
       return { manifestFile, manifest: await p };
     }
     return undefined;
+  }
+
+  /**
+   * Changed files of many modules at once, as `[base, target]` pairs. Modules that are plain directories of
+   * the same addons path in the same repository at both revisions are diffed by one `git diff-tree` per
+   * addons path (git's own C diff, `--no-renames` so no pairing across modules); the others (symlinked, in
+   * a submodule, moved between paths) by walking their trees.
+   */
+  async diffModules(pairs: readonly (readonly [GitModule, GitModule])[]): Promise<Map<string, FileChange[]>> {
+    const out = new Map<string, FileChange[]>();
+    const groups = new Map<string, { repo: RepoHandle; a: string; b: string; names: Set<string> }>();
+    const rest: (readonly [GitModule, GitModule])[] = [];
+    for (const pair of pairs) {
+      const [a, b] = pair;
+      if (a.parentTree && b.parentTree && a.repo === b.repo && a.path === b.path) {
+        const key = `${a.repo.gitDir}\0${a.parentTree}\0${b.parentTree}`;
+        const g = groups.get(key) ?? { repo: a.repo, a: a.parentTree, b: b.parentTree, names: new Set<string>() };
+        g.names.add(b.name);
+        groups.set(key, g);
+      } else rest.push(pair);
+    }
+    await Promise.all([
+      ...[...groups.values()].map(async (g) => {
+        const r = await this.runner.exec(["git", `--git-dir=${g.repo.gitDir}`, "diff-tree", "-r", "--no-renames", "--no-commit-id", "-z", "--name-status", g.a, g.b], {
+          maxBuffer: 256 * 1024 * 1024,
+        });
+        if (r.exitCode !== 0) throw new OperationFailedError(`git diff-tree failed in ${g.repo.gitDir}: ${r.stderr.trim()}`, { code: "GIT_FAILED" });
+        const fields = r.stdout.split("\0");
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const status = fields[i]!;
+          const file = fields[i + 1]!;
+          const slash = file.indexOf("/");
+          const name = slash === -1 ? file : file.slice(0, slash);
+          if (slash === -1 || !g.names.has(name)) continue;
+          const list = out.get(name) ?? [];
+          list.push({ path: file.slice(slash + 1), status: status === "A" ? "added" : status === "D" ? "deleted" : "modified" });
+          out.set(name, list);
+        }
+      }),
+      ...rest.map(async ([a, b]) => out.set(b.name, await this.diffModule(a, b))),
+    ]);
+    for (const list of out.values()) list.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+    return out;
   }
 
   /** Files that differ between two module trees (possibly in different repositories), relative to the module. */

@@ -193,18 +193,16 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
         target = t.modules;
         base = b.modules;
         throwIfAborted(options.signal);
-        const diffs = await Promise.all(
-          [...t.modules.values()].map(async (tm): Promise<[GitModule, GitModule, Awaited<ReturnType<GitRepository["diffModule"]>>] | undefined> => {
-            const bm = b.modules.get(tm.name);
-            if (!bm) return undefined;
-            if (bm.path !== tm.path) movedFrom.set(tm.name, bm.path);
-            if (bm.treeOid === tm.treeOid) return undefined;
-            return [bm, tm, await git.diffModule(bm, tm)];
-          }),
-        );
-        for (const d of diffs) {
-          if (!d) continue;
-          const [bm, tm, files] = d;
+        const pairs: [GitModule, GitModule][] = [];
+        for (const tm of t.modules.values()) {
+          const bm = b.modules.get(tm.name);
+          if (!bm) continue;
+          if (bm.path !== tm.path) movedFrom.set(tm.name, bm.path);
+          if (bm.treeOid !== tm.treeOid) pairs.push([bm, tm]);
+        }
+        const diffs = await git.diffModules(pairs);
+        for (const [bm, tm] of pairs) {
+          const files = diffs.get(tm.name) ?? [];
           if (files.length === 0) continue;
           const c = classifyChanges(files, options.classification ?? []);
           if (bm.manifest.version !== tm.manifest.version) c.reasons.push(`manifest version ${bm.manifest.version ?? "(none)"} → ${tm.manifest.version ?? "(none)"}`);
