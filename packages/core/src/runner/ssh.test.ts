@@ -1,11 +1,11 @@
-import { execa } from "execa";
+import { execa, execaSync } from "execa";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test, expect } from "@odoo-deploy/testkit/vitest";
 import type { Sshd } from "@odoo-deploy/testkit";
-import { freePort } from "@odoo-deploy/testkit";
+import { freePort, startSshd } from "@odoo-deploy/testkit";
 import { createSshRunner, type SshRunnerOptions } from "./ssh.js";
 import { checkKnownHosts, hostKeyFingerprint } from "./known-hosts.js";
 
@@ -169,4 +169,52 @@ test("known_hosts parsing: plain, bracketed port, wildcard, negation, revoked", 
   expect(checkKnownHosts(`${line("db.example.com", key, "@revoked ")}\n${line("db.example.com", key)}`, "db.example.com", 22, key).status).toBe(
     "revoked",
   );
+});
+
+test("auth through an ssh-agent", async ({ sshd }) => {
+  const dir = tempDir();
+  const sock = path.join(dir, "agent.sock");
+  const agent = execa("ssh-agent", ["-D", "-a", sock], { reject: false });
+  try {
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+    await execa("ssh-add", [sshd.privateKeyPath], { env: { SSH_AUTH_SOCK: sock } });
+    const { privateKeyPath: _k, ...noKey } = base(sshd);
+    const runner = createSshRunner({ ...noKey, agent: sock });
+    try {
+      expect((await runner.exec(["id", "-un"])).stdout.trim()).toBe(sshd.user);
+    } finally {
+      await runner.close();
+    }
+  } finally {
+    agent.kill();
+    await agent;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("keepalive: a peer that stops answering ends the running command instead of hanging; the next command reconnects", async ({ sshd }) => {
+  // A private sshd (the shared one, requested above, decides skip-or-fail): its connection processes get frozen.
+  void sshd;
+  const own = await startSshd();
+  const runner = createSshRunner({ ...base(own), keepaliveIntervalMs: 200, keepaliveCountMax: 2 });
+  try {
+    const cmd = runner.spawn(["sleep", "20"]);
+    cmd.stdout.resume();
+    await new Promise((r) => setTimeout(r, 500));
+    const sessions = (await execa("pgrep", ["-P", String(own.pid)], { reject: false })).stdout.split("\n").filter(Boolean);
+    expect(sessions.length).toBeGreaterThan(0);
+    const frozen = [...sessions, ...sessions.flatMap((p) => execaSync("pgrep", ["-P", p], { reject: false }).stdout.split("\n").filter(Boolean))];
+    for (const p of frozen) process.kill(Number(p), "SIGSTOP");
+    try {
+      const r = await cmd.result;
+      expect(r.exitCode).toBeNull();
+      expect(r.durationMs).toBeLessThan(25_000);
+    } finally {
+      for (const p of frozen) process.kill(Number(p), "SIGKILL");
+    }
+    expect((await runner.exec(["echo", "again"])).stdout).toBe("again\n");
+  } finally {
+    await runner.close();
+    await own.stop();
+  }
 });
