@@ -1,12 +1,17 @@
 import type { CommandDefinition, CommandReport } from "../command.js";
+import backup from "./backup.js";
+import backupList from "./backup-list.js";
+import backupPrune from "./backup-prune.js";
+import backupVerify from "./backup-verify.js";
 import { configSchema, configShow } from "./config.js";
 import health from "./health.js";
 import migrate from "./migrate.js";
 import neutralize from "./neutralize.js";
 import plan from "./plan.js";
+import restore from "./restore.js";
 import status from "./status.js";
 
 /**
  * Every command of the CLI, in help order. Add a command by writing `commands/<verb>.ts` and listing it here.
  */
-export const commands: CommandDefinition<CommandReport>[] = [status, plan, migrate, health, neutralize, configShow, configSchema] as CommandDefinition<CommandReport>[];
+export const commands: CommandDefinition<CommandReport>[] = [status, plan, migrate, health, neutralize, backup, backupVerify, backupList, backupPrune, restore, configShow, configSchema] as CommandDefinition<CommandReport>[];

@@ -1,0 +1,38 @@
+import { formatDuration, UsageError, verifyBackup, type BackupEvent, type VerifyLevel, type VerifyReport } from "@odoo-deploy/core";
+import { defineCommand } from "../command.js";
+import { databaseRunner, renderBackupProgress } from "./backup.js";
+
+/** `odoo-deploy backup verify PATH`: prove a backup good (exit 1 when a check fails). */
+export default defineCommand<VerifyReport & Record<string, unknown>>({
+  path: "backup verify",
+  summary: "Verify a backup: checksums, a full read, Odoo tables, filestore vs attachments; --level restore restores it into a scratch database",
+  args: ["<path>"],
+  flags: [
+    { flags: "--level <level>", description: "basic (default) or restore", choices: ["basic", "restore"] },
+    { flags: "--db-url <url>", description: "a PostgreSQL server for the scratch restore of --level restore", configKey: "database.url" },
+  ],
+  async run(ctx) {
+    const level = ((ctx.flags.level as string | undefined) ?? "basic") as VerifyLevel;
+    const dbUrl = ctx.settings.database?.url;
+    if (level === "restore" && !dbUrl) throw new UsageError("--level restore needs a server for the scratch database: --db-url URL", { code: "NO_SCRATCH_SERVER" });
+    const runner = level === "restore" ? databaseRunner(ctx.settings) : undefined;
+    try {
+      return (await verifyBackup({
+        path: ctx.args[0]!,
+        level,
+        ...(dbUrl ? { dbUrl } : {}),
+        ...(runner ? { runner } : {}),
+        signal: ctx.signal,
+        onEvent: ctx.onEvent as (e: BackupEvent) => void,
+      })) as VerifyReport & Record<string, unknown>;
+    } finally {
+      await runner?.close();
+    }
+  },
+  renderEvent: renderBackupProgress,
+  render(r, out) {
+    out.heading(`Verify ${r.path} (${r.format}, level ${r.level})`);
+    for (const c of r.checks) out.check(c);
+    out.verdict(r.ok, r.ok ? `backup is good (${formatDuration(r.durationMs)})` : "backup is NOT good");
+  },
+});

@@ -1,0 +1,120 @@
+import {
+  backupDatabase,
+  createDockerRunner,
+  createLocalRunner,
+  createSshRunner,
+  formatBytes,
+  formatDuration,
+  UsageError,
+  type BackupEvent,
+  type BackupFormat,
+  type BackupReport,
+  type CommandRunner,
+  type VerifyLevel,
+} from "@odoo-deploy/core";
+import { defineCommand } from "../command.js";
+import type { Settings } from "../config/schema.js";
+import type { HumanOutput } from "../render/human.js";
+
+/** The runner PostgreSQL's tools (pg_dump, pg_restore, psql) run on: `database.runner` and its settings. */
+export function databaseRunner(s: Settings): CommandRunner {
+  const d = s.database ?? {};
+  switch (d.runner ?? "local") {
+    case "local":
+      return createLocalRunner();
+    case "docker": {
+      const c = d.docker ?? {};
+      if (!c.container) throw new UsageError("database.runner docker needs database.docker.container (the PostgreSQL container)", { code: "MISSING_DOCKER_TARGET" });
+      return createDockerRunner({
+        container: c.container,
+        ...(c.host ? { docker: dockerConnection(c.host) } : {}),
+        ...(c.user ? { user: c.user } : {}),
+      });
+    }
+    case "ssh": {
+      const h = d.ssh;
+      if (!h) throw new UsageError("database.runner ssh needs database.ssh (host, user, key)", { code: "MISSING_SSH_SETTINGS" });
+      return createSshRunner({
+        host: h.host,
+        user: h.user,
+        ...(h.port ? { port: h.port } : {}),
+        ...(h.privateKeyPath ? { privateKeyPath: h.privateKeyPath } : {}),
+        ...(h.passphrase ? { passphrase: h.passphrase } : {}),
+        ...(h.password ? { password: h.password } : {}),
+        ...(h.agent ? { agent: h.agent } : {}),
+        ...(h.knownHostsPath ? { knownHostsPath: h.knownHostsPath } : {}),
+        ...(h.hostKeyFingerprint ? { hostKeyFingerprint: h.hostKeyFingerprint } : {}),
+        ...(h.allowUnknownHostKey ? { hostKeyPolicy: "accept-unknown" as const } : {}),
+      });
+    }
+  }
+}
+
+function dockerConnection(host: string): { socketPath: string } | { host: string; port: number; protocol: "http" } {
+  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
+  const u = new URL(host.replace(/^tcp:/, "http:"));
+  return { host: u.hostname, port: Number(u.port || 2375), protocol: "http" };
+}
+
+/** Progress of backups and restores as a progress line (bytes and rate; a bar when the total is known). */
+export function renderBackupProgress(event: { type: string } & Record<string, unknown>, out: HumanOutput): boolean {
+  if (event.type !== "backup:progress" && event.type !== "restore:progress") return false;
+  const bytes = Number(event.bytes ?? 0);
+  const rate = Number(event.rate ?? 0);
+  const total = typeof event.totalBytes === "number" ? event.totalBytes : undefined;
+  out.progress(String(event.phase), typeof event.fraction === "number" ? event.fraction : undefined, `${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ""} at ${formatBytes(rate)}/s`);
+  return true;
+}
+
+/** `odoo-deploy backup`: a verified backup, published atomically. */
+export default defineCommand<BackupReport & Record<string, unknown>>({
+  path: "backup",
+  summary: "Back up an Odoo database (and its filestore), verify it, and publish it atomically",
+  flags: [
+    { flags: "--db-url <url>", description: "PostgreSQL URL of the database to back up", configKey: "database.url" },
+    { flags: "--out <dir>", description: "directory the backup is published in", configKey: "backups.directory" },
+    { flags: "--filestore-dir <path>", description: "the database's filestore (<data_dir>/filestore/<db>)", configKey: "backups.filestoreDir" },
+    { flags: "--format <format>", description: "custom (pg_dump -Fc + filestore tar) or zip (Odoo's format)", configKey: "backups.format", choices: ["custom", "zip"] },
+    { flags: "--verify <level>", description: "verify before publishing: basic (default), restore, or none", choices: ["basic", "restore", "none"] },
+    { flags: "--row-counts", description: "record exact row counts of every table (implied by --verify restore)", parse: "boolean" },
+    { flags: "--meta <key=value>", description: "deploy metadata recorded in the manifest (comma-separated key=value)", parse: "list" },
+  ],
+  async run(ctx) {
+    const s = ctx.settings;
+    const dbUrl = s.database?.url;
+    if (!dbUrl) throw new UsageError("backup needs a database: --db-url URL, database.url, or ODOO_DEPLOY_DATABASE_URL", { code: "MISSING_DB_URL" });
+    const directory = s.backups?.directory;
+    if (!directory) throw new UsageError("backup needs a destination: --out DIR or backups.directory", { code: "MISSING_BACKUP_DIR" });
+    const metadata: Record<string, string> = {};
+    for (const kv of (ctx.flags.meta as string[] | undefined) ?? []) {
+      const i = kv.indexOf("=");
+      if (i <= 0) throw new UsageError(`--meta: expected key=value, got "${kv}"`);
+      metadata[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const verify = (ctx.flags.verify as string | undefined) ?? "basic";
+    const runner = databaseRunner(s);
+    try {
+      return (await backupDatabase({
+        dbUrl,
+        directory,
+        runner,
+        format: (s.backups?.format ?? "custom") as BackupFormat,
+        ...(s.backups?.filestoreDir ? { filestoreDir: s.backups.filestoreDir } : {}),
+        verify: verify === "none" ? false : (verify as VerifyLevel),
+        rowCounts: ctx.flags.rowCounts === true,
+        metadata,
+        signal: ctx.signal,
+        onEvent: ctx.onEvent as (e: BackupEvent) => void,
+      })) as BackupReport & Record<string, unknown>;
+    } finally {
+      await runner.close();
+    }
+  },
+  renderEvent: renderBackupProgress,
+  render(r, out) {
+    out.heading(`Backup of ${r.database} (${r.format})`);
+    for (const c of r.steps) out.check(c);
+    if (r.verification) for (const c of r.verification.checks) out.check({ ...c, name: `verify: ${c.name}` });
+    out.verdict(r.ok, r.ok ? `published ${r.path} (${formatBytes(r.bytes)}) in ${formatDuration(r.durationMs)}` : "nothing was published");
+  },
+});
