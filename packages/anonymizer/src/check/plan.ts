@@ -134,6 +134,8 @@ export function buildPlan(catalog: Catalog, rules: Rules): Plan {
           ? `(${nullable})`
           : `(${nullable} OR (${cols.join(", ")}) IN (SELECT ${fk.refColumns.map(quoteIdent).join(", ")} FROM ${parent.info.sql} WHERE ${parent.filter}))`;
       child.filter = child.filter ? `${child.filter} AND ${cond}` : cond;
+      // A cascade goes on down: rows referencing the rows this one loses are dropped too.
+      child.plan.cascade = true;
       applied.add(key);
       changed = true;
     }
