@@ -2,7 +2,7 @@
  * migrateModules end to end against the Odoo test double (ground truth for odoo-bin), through the local,
  * Docker (one-off container of an image) and SSH runners, on real PostgreSQL.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -35,12 +35,14 @@ async function setUp(pgc: PgCluster, db: TestDatabase): Promise<Setup> {
   const confDir = mkdtempSync(path.join(os.tmpdir(), "od-migrate-conf-"));
   // The SSH test user and the container's user read these too.
   for (const d of [addons.path, confDir]) chmodSync(d, 0o755);
-  // TCP, so the double reaches the cluster from a container on the host network and over SSH alike.
-  const conf = writeOdooConfig(confDir, { dbHost: "127.0.0.1", dbPort: pgc.port, dbUser: pgc.superuser, addonsPath: [addons.path] });
+  // No connection settings in the Odoo config: each runner passes libpq's PG* variables (the Docker one
+  // through an env file), as deployments keep them out of the config.
+  const conf = writeOdooConfig(confDir, { addonsPath: [addons.path] });
   chmodSync(conf, 0o644);
   const odooBin = await odooDoubleArgv();
   const init = await execa(odooBin[0]!, [...odooBin.slice(1), "-c", conf, "-d", db.name, "-i", "lab_demo,lab_extra", "--stop-after-init"], {
     reject: false,
+    env: pgEnv(pgc),
   });
   expect(init.exitCode, init.stderr).toBe(0);
   return {
@@ -54,6 +56,9 @@ async function setUp(pgc: PgCluster, db: TestDatabase): Promise<Setup> {
     },
   };
 }
+
+/** libpq variables reaching the cluster over TCP: from a container on the host network and over SSH alike. */
+const pgEnv = (pgc: PgCluster): Record<string, string> => ({ PGHOST: "127.0.0.1", PGPORT: String(pgc.port), PGUSER: pgc.superuser });
 
 const param = async (pgc: PgCluster, db: string, key: string) =>
   (await pgc.query<{ value: string }>("SELECT value FROM ir_config_parameter WHERE key = $1", [key], db))[0]?.value;
@@ -221,9 +226,8 @@ function runnerTest(make: (ctx: Fixtures, use: (r: CommandRunner) => Promise<voi
 
 scenarios(
   "local",
-  // eslint-disable-next-line no-empty-pattern
-  runnerTest(async ({}, use) => {
-    const runner = createLocalRunner();
+  runnerTest(async ({ pg: pgc }, use) => {
+    const runner = createLocalRunner({ env: pgEnv(pgc) });
     await use(runner);
     await runner.close();
   }),
@@ -231,18 +235,23 @@ scenarios(
 
 scenarios(
   "Docker (one-off container of an image holding only node)",
-  runnerTest(async ({ docker }, use) => {
+  runnerTest(async ({ docker, pg: pgc }, use) => {
     const image = await docker.nodeImage();
+    const envDir = mkdtempSync(path.join(os.tmpdir(), "od-migrate-env-"));
+    const envFile = path.join(envDir, "odoo.env");
+    writeFileSync(envFile, `${Object.entries(pgEnv(pgc)).map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
     const label = `migrate-${Date.now().toString(36)}`;
     // The double's bundle, the addons and the Odoo config all live under the temp dir: mounted at the same path.
     const runner = createDockerRunner({
       image,
       network: "host",
+      envFile,
       mounts: [{ source: os.tmpdir(), target: os.tmpdir(), readOnly: true }],
       labels: { "odoo-deploy.test": label },
     });
     await use(runner);
     await runner.close();
+    rmSync(envDir, { recursive: true, force: true });
     // One-off containers are removed, also after an abort.
     const ps = await execa("docker", ["ps", "-a", "-q", "--filter", `label=odoo-deploy.test=${label}`]);
     expect(ps.stdout.trim()).toBe("");
@@ -251,8 +260,9 @@ scenarios(
 
 scenarios(
   "SSH (loopback sshd, unprivileged user)",
-  runnerTest(async ({ sshd }, use) => {
+  runnerTest(async ({ sshd, pg: pgc }, use) => {
     const runner = createSshRunner({
+      env: pgEnv(pgc),
       host: sshd.host,
       port: sshd.port,
       user: sshd.user,
@@ -267,7 +277,7 @@ scenarios(
 describe("migrateModules: exclusion", () => {
   base("two concurrent migrates exclude each other: one waits with a message, one gives up after its timeout", async ({ pg: pgc, db }) => {
     const s = await setUp(pgc, db);
-    const runner = createLocalRunner();
+    const runner = createLocalRunner({ env: pgEnv(pgc) });
     try {
       s.addons.applyVariant("version-bump");
       let firstStarted!: () => void;
@@ -300,7 +310,7 @@ describe("migrateModules: exclusion", () => {
     const s = await setUp(pgc, db);
     try {
       s.addons.applyVariant("version-bump");
-      const r = await migrateModules({ ...s.base, runner: createLocalRunner(), update: ["lab_demo"], timeoutMs: 1500, env: { ODOO_DOUBLE_MODULE_DELAY_MS: "30000" } });
+      const r = await migrateModules({ ...s.base, runner: createLocalRunner({ env: pgEnv(pgc) }), update: ["lab_demo"], timeoutMs: 1500, env: { ODOO_DOUBLE_MODULE_DELAY_MS: "30000" } });
       expect(r.ok).toBe(false);
       expect(r.timedOut).toBe(true);
       expect(r.reasons[0]).toMatch(/^odoo-bin: killed after the 1\.5s timeout$/);
@@ -318,9 +328,9 @@ describe("migrateModules: exclusion", () => {
 
   base("a running server (another session on the database) blocks migrate, unless allowed", async ({ pg: pgc, db }) => {
     const s = await setUp(pgc, db);
-    const runner = createLocalRunner();
+    const runner = createLocalRunner({ env: pgEnv(pgc) });
     // The double without --stop-after-init stays connected like a running Odoo server and its cron.
-    const server = execa(s.odooBin[0]!, [...s.odooBin.slice(1), "-c", s.conf, "-d", db.name, "--no-http"], { reject: false });
+    const server = execa(s.odooBin[0]!, [...s.odooBin.slice(1), "-c", s.conf, "-d", db.name, "--no-http"], { reject: false, env: pgEnv(pgc) });
     try {
       await waitFor(async () => (await doubleSessions(pgc, db.name)) > 0);
       const r = await migrateModules({ ...s.base, runner, update: ["lab_demo"] });
