@@ -9,22 +9,49 @@ import { waitForHealthy, type HealthEvent } from "./wait-for-healthy.js";
 
 const pgEnv = (pg: PgCluster) => ({ PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: "postgres" });
 
-async function initOdooDb(pg: PgCluster, dbName: string): Promise<void> {
-  const addons = createOdooAddonsDir();
-  const [node, script] = await odooDoubleArgv();
-  await new Promise<void>((resolve, reject) =>
-    execFile(node!, [script!, "-d", dbName, "-i", "base", "--stop-after-init", "--addons-path", addons.path], { env: { ...process.env, ...pgEnv(pg) } }, (err) =>
-      err ? reject(err) : resolve(),
-    ),
-  );
-  addons.cleanup();
+let shared: { pg: PgCluster; name: string; ready: Promise<void> } | undefined;
+
+/** One Odoo database (base installed by the double) shared by this file's tests, which only read it. */
+async function odooDb(pg: PgCluster): Promise<{ name: string }> {
+  if (!shared) {
+    const name = `health_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+    const ready = (async () => {
+      const addons = createOdooAddonsDir();
+      const [node, script] = await odooDoubleArgv();
+      await new Promise<void>((resolve, reject) =>
+        execFile(node!, [script!, "-d", name, "-i", "base", "--stop-after-init", "--addons-path", addons.path], { env: { ...process.env, ...pgEnv(pg) } }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+      addons.cleanup();
+    })();
+    shared = { pg, name, ready };
+  }
+  await shared.ready;
+  return { name: shared.name };
+}
+afterAll(async () => {
+  if (shared) await shared.pg.dropDatabase(shared.name);
+});
+
+/** Waits until a freshly started server answers at all, so negative tests see its answers, not its start. */
+async function listening(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      await fetch(`${url}/web/health`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} never answered`);
 }
 
 beforeAll(() => odooDoubleArgv(), 60_000);
 
 describe("waitForHealthy against the Odoo double", () => {
-  test("ok after a slow start, with the database's login page loading", async ({ pg, db }) => {
-    await initOdooDb(pg, db.name);
+  test("ok after a slow start, with the database's login page loading", async ({ pg }) => {
+    const db = await odooDb(pg);
     const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_START_DELAY_MS: "1500" } });
     try {
       const events: HealthEvent[] = [];
@@ -40,10 +67,11 @@ describe("waitForHealthy against the Odoo double", () => {
     }
   });
 
-  test("not ok when the database is down: /web/health passes (Odoo 16) but the login page goes to the selector", async ({ pg, db }) => {
-    await initOdooDb(pg, db.name);
+  test("not ok when the database is down: /web/health passes (Odoo 16) but the login page goes to the selector", async ({ pg }) => {
+    const db = await odooDb(pg);
     const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_FAULT: "db-down" } });
     try {
+      await listening(odoo.url);
       const r = await waitForHealthy({ url: odoo.url, dbName: db.name, timeoutMs: 2_500, initialDelayMs: 100, maxDelayMs: 300 });
       expect(r.ok).toBe(false);
       expect(r.dbName).toBe(db.name);
@@ -61,6 +89,7 @@ describe("waitForHealthy against the Odoo double", () => {
   test("not ok on 500, with every attempt recorded", async ({ pg }) => {
     const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_FAULT: "500" } });
     try {
+      await listening(odoo.url);
       const r = await waitForHealthy({ url: odoo.url, timeoutMs: 2_000, initialDelayMs: 100, maxDelayMs: 200 });
       expect(r.ok).toBe(false);
       expect(r.checks.every((c) => c.status === "failed")).toBe(true);
@@ -74,6 +103,7 @@ describe("waitForHealthy against the Odoo double", () => {
   test("db_server_status (Odoo 17/18 builds): a 500 fail when PostgreSQL is down is not healthy", async ({ pg }) => {
     const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_VERSION: "17.0", ODOO_DOUBLE_FAULT: "db-down" } });
     try {
+      await listening(odoo.url);
       const r = await waitForHealthy({ url: odoo.url, timeoutMs: 1_500, initialDelayMs: 100 });
       expect(r.ok).toBe(false);
       expect(r.checks.at(-1)?.detail).toContain("/web/health answered 500");
@@ -146,8 +176,8 @@ describe("waitForHealthy without a server", () => {
 });
 
 describe("waitForHealthy against the double on other transports", () => {
-  test("the double serving HTTP inside a container of a node-only image", async ({ pg, db, docker }) => {
-    await initOdooDb(pg, db.name);
+  test("the double serving HTTP inside a container of a node-only image", async ({ pg, docker }) => {
+    const db = await odooDb(pg);
     const [node, script] = await odooDoubleArgv();
     const port = await freePort();
     const dir = path.dirname(script!);
@@ -163,8 +193,8 @@ describe("waitForHealthy against the double on other transports", () => {
     }
   });
 
-  test("the double serving HTTP over the loopback SSH runner; killing it makes the next wait fail", async ({ pg, db, sshd }) => {
-    await initOdooDb(pg, db.name);
+  test("the double serving HTTP over the loopback SSH runner; killing it makes the next wait fail", async ({ pg, sshd }) => {
+    const db = await odooDb(pg);
     const [node, script] = await odooDoubleArgv();
     const port = await freePort();
     const runner = createSshRunner({ host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, knownHostsPath: sshd.knownHostsPath });
