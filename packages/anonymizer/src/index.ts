@@ -46,3 +46,6 @@ export { readCatalog, type Catalog, type TableInfo, type ColumnInfo, type Foreig
 // Engines
 export { anonymizeDatabase, type AnonymizeDatabaseOptions, type AnonymizeReport, type AnonymizeEvent, type TableResult } from "./engine/database.js";
 export { compileTable } from "./engine/compile-table.js";
+
+// Verify
+export { verifyAnonymization, type VerifyAnonymizationOptions, type VerifyReport, type VerifyEvent, type Leak } from "./verify/verify.js";

@@ -1,0 +1,150 @@
+import { durationSince, parseDbUrl, quoteIdent, redactUrl, throwIfAborted, withClient, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core";
+import type pg from "pg";
+import { buildPlan } from "../check/plan.js";
+import { readCatalog } from "../engine/catalog.js";
+import { strategyName } from "../rules/match.js";
+import { resolveRulesSource, type RulesSource } from "../rules/source.js";
+
+/** Events of {@link verifyAnonymization}. */
+export type VerifyEvent = { type: "anonymize:verify"; table: string; column?: string; done: number; total: number; fraction: number };
+
+/** Options of {@link verifyAnonymization}. */
+export interface VerifyAnonymizationOptions extends RulesSource {
+  /** The original database. */
+  sourceUrl: string;
+  /** The anonymized copy to scan. */
+  targetUrl: string;
+  /** Values that must appear nowhere in the target (searched as substrings in every text-like column). */
+  canaries?: string[];
+  /** Original values shorter than this are not searched (default 4): too short to tell a leak from chance. */
+  minLength?: number;
+  /** Distinct original values searched per column at most (default 200 000). */
+  maxValuesPerColumn?: number;
+  signal?: AbortSignal;
+  onEvent?: EventHandler<VerifyEvent>;
+}
+
+/** One leak: where, and how many rows. Values are never reported. */
+export interface Leak {
+  table: string;
+  column: string;
+  count: number;
+  kind: "original" | "canary";
+  /** Index of the canary in `canaries` (the value itself is not repeated in reports). */
+  canary?: number;
+}
+
+/** What {@link verifyAnonymization} found. */
+export interface VerifyReport extends ReportBase {
+  source: string;
+  target: string;
+  checks: Check[];
+  leaks: Leak[];
+  /** Transformed columns scanned, and original values searched. */
+  scanned: { columns: number; values: number; sampledColumns: string[] };
+}
+
+// Strategies whose output may legitimately equal the input: not scanned for originals.
+const NOT_SCANNED = new Set(["keep", "noise", "switch", "regex"]);
+
+/**
+ * Scans the anonymized copy for original values of every transformed column (same table and column) and for
+ * canary values anywhere, and reports each leak with table, column and count. `ok` is false on any leak.
+ *
+ * @example
+ * const r = await verifyAnonymization({ sourceUrl, targetUrl, preset: "odoo", canaries: ["jane.doe@corp.example"] });
+ * for (const l of r.leaks) console.error(l.table, l.column, l.count);
+ */
+export async function verifyAnonymization(options: VerifyAnonymizationOptions): Promise<VerifyReport> {
+  const start = performance.now();
+  throwIfAborted(options.signal);
+  parseDbUrl(options.sourceUrl);
+  parseDbUrl(options.targetUrl);
+  const rules = resolveRulesSource(options);
+  const minLength = options.minLength ?? 4;
+  const maxValues = options.maxValuesPerColumn ?? 200_000;
+  const leaks: Leak[] = [];
+  const sampled: string[] = [];
+  let scannedColumns = 0;
+  let scannedValues = 0;
+  const conn = { signal: options.signal, applicationName: "odoo-deploy anonymize verify" };
+  await withClient(options.sourceUrl, async (source) => {
+    await withClient(options.targetUrl, async (target) => {
+      const plan = buildPlan(await readCatalog(source), rules);
+      const targetCatalog = await readCatalog(target);
+      const inTarget = new Map(targetCatalog.tables.map((t) => [t.ruleName, new Set(t.columns.map((c) => c.name))]));
+      const work = plan.tables.flatMap((t) =>
+        t.plan.action !== "copy" ? [] : t.columns.filter((c) => !NOT_SCANNED.has(strategyName(c.rule)) && inTarget.get(t.info.ruleName)?.has(c.name)).map((c) => ({ t, c })),
+      );
+      let done = 0;
+      for (const { t, c } of work) {
+        throwIfAborted(options.signal);
+        const col = quoteIdent(c.name);
+        const values = (
+          await source.query<{ v: string }>(
+            `SELECT DISTINCT ${col}::text AS v FROM ${t.info.sql} WHERE ${col} IS NOT NULL AND length(${col}::text) >= $1 LIMIT $2`,
+            [minLength, maxValues + 1],
+          )
+        ).rows.map((r) => r.v);
+        if (values.length > maxValues) {
+          values.length = maxValues;
+          sampled.push(`${t.info.ruleName}.${c.name}`);
+        }
+        if (typeof c.rule === "object" && c.rule.strategy === "constant") {
+          const constant = c.rule.value;
+          for (let i = values.length - 1; i >= 0; i--) if (values[i] === constant) values.splice(i, 1);
+        }
+        scannedColumns++;
+        scannedValues += values.length;
+        let count = 0;
+        for (let i = 0; i < values.length; i += 10_000) {
+          const r = await target.query<{ n: string }>(`SELECT count(*) AS n FROM ${t.info.sql} WHERE ${col}::text = ANY($1::text[])`, [values.slice(i, i + 10_000)]);
+          count += Number(r.rows[0]!.n);
+        }
+        if (count > 0) leaks.push({ table: t.info.ruleName, column: c.name, count, kind: "original" });
+        done++;
+        options.onEvent?.({ type: "anonymize:verify", table: t.info.ruleName, column: c.name, done, total: work.length, fraction: done / work.length });
+      }
+      if (options.canaries?.length) await scanCanaries(target, targetCatalog.tables, options.canaries, leaks);
+    }, conn);
+  }, conn);
+  const originals = leaks.filter((l) => l.kind === "original");
+  const canaries = leaks.filter((l) => l.kind === "canary");
+  const describe = (ls: Leak[]) => ls.map((l) => `${l.table}.${l.column}: ${l.count} row(s)${l.canary !== undefined ? ` (canary #${l.canary + 1})` : ""}`).join(", ");
+  const checks: Check[] = [
+    originals.length === 0
+      ? { name: "original-values", status: "ok", detail: `${scannedValues} original value(s) of ${scannedColumns} transformed column(s) searched${sampled.length ? `; sampled: ${sampled.join(", ")}` : ""}` }
+      : { name: "original-values", status: "failed", detail: `original values found: ${describe(originals)}` },
+    !options.canaries?.length
+      ? { name: "canaries", status: "skipped", detail: "no canary given" }
+      : canaries.length === 0
+        ? { name: "canaries", status: "ok", detail: `${options.canaries.length} canary value(s) found nowhere` }
+        : { name: "canaries", status: "failed", detail: `canaries found: ${describe(canaries)}` },
+  ];
+  return {
+    ok: leaks.length === 0,
+    durationMs: durationSince(start),
+    source: redactUrl(options.sourceUrl),
+    target: redactUrl(options.targetUrl),
+    checks,
+    leaks,
+    scanned: { columns: scannedColumns, values: scannedValues, sampledColumns: sampled },
+  };
+}
+
+const TEXTLIKE = new Set(["S", "U", "A"]);
+
+async function scanCanaries(target: pg.Client, tables: Awaited<ReturnType<typeof readCatalog>>["tables"], canaries: string[], leaks: Leak[]): Promise<void> {
+  for (const t of tables) {
+    const cols = t.columns.filter((c) => TEXTLIKE.has(c.category));
+    if (cols.length === 0) continue;
+    for (const [i, canary] of canaries.entries()) {
+      const select = cols.map((c, k) => `count(*) FILTER (WHERE strpos(${quoteIdent(c.name)}::text, $1) > 0) AS c${k}`).join(", ");
+      const r = await target.query<Record<string, string>>(`SELECT ${select} FROM ${t.sql}`, [canary]);
+      cols.forEach((c, k) => {
+        const n = Number(r.rows[0]![`c${k}`]);
+        if (n > 0) leaks.push({ table: t.ruleName, column: c.name, count: n, kind: "canary", canary: i });
+      });
+    }
+  }
+}
