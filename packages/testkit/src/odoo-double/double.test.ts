@@ -80,6 +80,29 @@ function setup(pg: PgCluster, variant?: LabDemoVariant): { addons: OdooAddonsDir
   return { addons, conf };
 }
 
+let template: { pg: PgCluster; name: string; ready: Promise<void> } | undefined;
+
+/** Makes `db` a database with lab_demo installed (16.0.1.2.0), copied from a template the double builds once. */
+async function labDemoInstalled(pg: PgCluster, db: string): Promise<void> {
+  if (!template) {
+    const name = `dbl_tpl_${Date.now().toString(36)}`;
+    const ready = (async () => {
+      const { addons, conf } = setup(pg);
+      await pg.createDatabase(name);
+      const r = await runDouble(["-c", conf, "-d", name, "-i", "lab_demo", "--stop-after-init"]);
+      if (r.code !== 0) throw new Error(`template install failed:\n${r.stderr}`);
+      addons.cleanup();
+    })();
+    template = { pg, name, ready };
+  }
+  await template.ready;
+  await pg.dropDatabase(db);
+  await pg.createDatabase(db, { template: template.name });
+}
+afterAll(async () => {
+  if (template) await template.pg.dropDatabase(template.name);
+});
+
 async function moduleRow(pg: PgCluster, db: string, name: string) {
   const rows = await pg.query<{ state: string; latest_version: string | null }>("SELECT state, latest_version FROM ir_module_module WHERE name = $1", [name], db);
   return rows[0];
@@ -130,7 +153,7 @@ describe("odoo-bin --stop-after-init, compared with ../shared/odoo16-lab/logs", 
   for (const f of failures) {
     test(`${f.variant}: exit 255, state unchanged, ERROR/CRITICAL records as in ${f.log}`, async ({ pg, db, shared }) => {
       const { addons, conf } = setup(pg);
-      expect((await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"])).code).toBe(0);
+      await labDemoInstalled(pg, db.name);
       addons.applyVariant(f.variant);
       const r = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demo", "--stop-after-init", "--no-http"]);
       const real = realLog(shared, f.log);
@@ -160,7 +183,7 @@ describe("odoo-bin --stop-after-init, compared with ../shared/odoo16-lab/logs", 
 
   test("misspelled module: exit 0 and only the 'invalid module names' warning (exp-d1)", async ({ pg, db, shared }) => {
     const { addons, conf } = setup(pg);
-    await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"]);
+    await labDemoInstalled(pg, db.name);
     const r = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demoo", "--stop-after-init"]);
     expect(r.code).toBe(0);
     expect(problems(r.records, db.name)).toEqual(problems(realLog(shared, "exp-d1_unknown_module.log"), "odoo_prod"));
@@ -169,7 +192,7 @@ describe("odoo-bin --stop-after-init, compared with ../shared/odoo16-lab/logs", 
 
   test("not installable: exit 0, left in 'to upgrade'; a later unrelated -u applies it silently (exp-d4, exp-d5)", async ({ pg, db, shared }) => {
     const { addons, conf } = setup(pg);
-    await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"]);
+    await labDemoInstalled(pg, db.name);
     addons.applyVariant("not-installable");
     const r = await runDouble(["-c", conf, "-d", db.name, "-u", "lab_demo", "--stop-after-init"]);
     expect(r.code).toBe(0);
@@ -310,7 +333,7 @@ describe("HTTP mode, compared with http-probes*.txt", () => {
 
   test("a server pinned to a database whose module is broken answers 500 everywhere (exp-d2)", async ({ pg, db }) => {
     const { addons, conf } = setup(pg);
-    expect((await runDouble(["-c", conf, "-d", db.name, "-i", "lab_demo", "--stop-after-init"])).code).toBe(0);
+    await labDemoInstalled(pg, db.name);
     addons.applyVariant("syntax-error");
     // a running server: its registry load runs the leftover upgrade; -u makes the broken code load
     const odoo = await startOdooDouble({ args: ["-c", conf, "-d", db.name, "-u", "lab_demo"] });
