@@ -19,6 +19,9 @@ export interface AddonManifest {
 /**
  * Thrown for a manifest that is not a Python literal dict of the supported subset, with `file:line:column`.
  * Exit 1: the repository is broken, not the command line.
+ *
+ * @example
+ * try { parseManifest(text, file); } catch (e) { if (e instanceof ManifestSyntaxError) console.error(e.file, e.line, e.column); }
  */
 export class ManifestSyntaxError extends OperationFailedError {
   constructor(

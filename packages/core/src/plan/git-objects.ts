@@ -16,7 +16,7 @@ export interface TreeEntry {
   oid: string;
 }
 
-/** Kind of a tree entry, from its mode. */
+/** Kind of a tree entry, from its mode. @example entryKind("160000") // "gitlink" */
 export function entryKind(mode: string): "tree" | "symlink" | "gitlink" | "file" {
   if (mode === "40000" || mode === "040000") return "tree";
   if (mode === "120000") return "symlink";
@@ -50,8 +50,13 @@ export class GitObjectReader {
   constructor(
     runner: CommandRunner,
     readonly gitDir: string,
+    signal?: AbortSignal,
   ) {
-    this.proc = runner.spawn(["git", `--git-dir=${gitDir}`, "cat-file", "--batch-command", "--buffer"], { stdin: true, maxBuffer: 64 * 1024 });
+    this.proc = runner.spawn(["git", `--git-dir=${gitDir}`, "cat-file", "--batch-command", "--buffer"], {
+      stdin: true,
+      maxBuffer: 64 * 1024,
+      ...(signal ? { signal } : {}),
+    });
     this.proc.stdout.on("data", (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.chunkBytes += chunk.length;
@@ -153,7 +158,7 @@ export class GitObjectReader {
   }
 }
 
-/** The tree id of a commit object. */
+/** The tree id of a commit object. @example commitTree((await reader.read("HEAD"))!) // "4b825dc…" */
 export function commitTree(obj: GitObject): string {
   const m = /^tree ([0-9a-f]+)$/m.exec(obj.data.toString("utf8"));
   if (!m) throw new EnvironmentError(`git commit ${obj.oid} has no tree`, { code: "GIT_FAILED" });

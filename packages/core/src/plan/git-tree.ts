@@ -56,19 +56,20 @@ export class GitRepository {
     /** Absolute top-level work tree. */
     readonly toplevel: string,
     private readonly top: RepoHandle,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
   /** Opens the repository containing `dir`. A directory outside any git repository is a usage error. */
-  static async open(runner: CommandRunner, dir: string): Promise<GitRepository> {
-    const r = await runner.exec(["git", "-C", dir, "rev-parse", "--absolute-git-dir", "--show-toplevel"]);
+  static async open(runner: CommandRunner, dir: string, signal?: AbortSignal): Promise<GitRepository> {
+    const r = await runner.exec(["git", "-C", dir, "rev-parse", "--absolute-git-dir", "--show-toplevel"], signal ? { signal } : {});
     if (r.exitCode !== 0) {
       throw new UsageError(`not a git repository: ${dir} (${r.stderr.trim()}); use --mode checksum to plan without git`, {
         code: "NOT_A_GIT_REPOSITORY",
       });
     }
     const [gitDir, toplevel] = r.stdout.trim().split("\n");
-    const top: RepoHandle = { gitDir: gitDir!, workdir: toplevel!, reader: new GitObjectReader(runner, gitDir!) };
-    const repo = new GitRepository(runner, toplevel!, top);
+    const top: RepoHandle = { gitDir: gitDir!, workdir: toplevel!, reader: new GitObjectReader(runner, gitDir!, signal) };
+    const repo = new GitRepository(runner, toplevel!, top, signal);
     repo.repos.set(gitDir!, top);
     return repo;
   }
@@ -81,7 +82,7 @@ export class GitRepository {
     // cat-file resolves revision expressions too, which saves a process per revision.
     const obj = /[\s]/.test(rev) || rev === "" ? undefined : await this.top.reader.read(`${rev}^{commit}`);
     if (obj?.type === "commit") return obj.oid;
-    const shallow = await this.runner.exec(["git", `--git-dir=${this.top.gitDir}`, "rev-parse", "--is-shallow-repository"]);
+    const shallow = await this.runner.exec(["git", `--git-dir=${this.top.gitDir}`, "rev-parse", "--is-shallow-repository"], this.execOptions());
     if (shallow.stdout.trim() === "true") {
       throw new UsageError(
         `${what} ${rev} is not in this shallow clone of ${this.toplevel} (its history was cut at clone time): ` +
@@ -149,7 +150,7 @@ export class GitRepository {
     }
     let handle = this.repos.get(gitDir);
     if (!handle) {
-      handle = { gitDir, workdir: path.join(parent.workdir, subPath), reader: new GitObjectReader(this.runner, gitDir) };
+      handle = { gitDir, workdir: path.join(parent.workdir, subPath), reader: new GitObjectReader(this.runner, gitDir, this.signal) };
       this.repos.set(gitDir, handle);
     }
     const obj = await handle.reader.read(commit);
@@ -245,6 +246,7 @@ export class GitRepository {
       ...[...groups.values()].map(async (g) => {
         const r = await this.runner.exec(["git", `--git-dir=${g.repo.gitDir}`, "diff-tree", "-r", "--no-renames", "--no-commit-id", "-z", "--name-status", g.a, g.b], {
           maxBuffer: 256 * 1024 * 1024,
+          ...this.execOptions(),
         });
         if (r.exitCode !== 0) throw new OperationFailedError(`git diff-tree failed in ${g.repo.gitDir}: ${r.stderr.trim()}`, { code: "GIT_FAILED" });
         const fields = r.stdout.split("\0");
@@ -292,6 +294,10 @@ export class GitRepository {
     };
     await walk(a.repo, a.treeOid, b.repo, b.treeOid, "");
     return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  }
+
+  private execOptions(): { signal?: AbortSignal } {
+    return this.signal ? { signal: this.signal } : {};
   }
 
   /** Ends the `git cat-file` processes. */

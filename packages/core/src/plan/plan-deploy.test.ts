@@ -126,11 +126,15 @@ describe("planDeploy (git mode, no database)", () => {
       ...mod("addons", "sale_stock_x", { depends: ["sale_x", "stock_x"], autoInstall: true }),
       ...mod("addons", "sale_mrp_x", { depends: ["sale_x", "mrp_x"], autoInstall: true }),
       ...mod("addons", "mrp_x"),
+      // auto_install as a list: only stock_x must be installed (sale_x is a plain dependency, pulled in).
+      ...mod("addons", "stock_report_x", { depends: ["stock_x", "report_base_x"], autoInstall: ["stock_x"] }),
+      ...mod("addons", "report_base_x"),
     });
     await repo.commit("stock_x and glue");
     const p = await plan(repo, base, { install: ["stock_x"] });
-    expect(p.install).toEqual(["sale_stock_x", "stock_x"]);
-    expect(p.order).toEqual(["stock_x", "sale_stock_x"]);
+    expect(p.install).toEqual(["report_base_x", "sale_stock_x", "stock_report_x", "stock_x"]);
+    expect(p.order).toEqual(["report_base_x", "stock_x", "sale_stock_x", "stock_report_x"]);
+    expect(p.modules.report_base_x!.reasons).toEqual(["dependency of stock_report_x", "new in this revision range"]);
     expect(p.modules.sale_stock_x!.reasons[0]).toMatch(/^auto_install: stock_x being installed/);
     expect(p.modules.sale_mrp_x!.action).toBe("unchanged");
   });
@@ -145,6 +149,16 @@ describe("planDeploy (git mode, no database)", () => {
     expect(p.uninstall).toEqual(["old_x"]);
     expect(p.modules.old_x).toMatchObject({ action: "uninstall", path: "addons/old_x" });
     expect(p.order).toEqual([]);
+    // A module still required by an installed one cannot silently go away.
+    repo.write(mod("addons", "sale_x", { depends: ["old_x"] }));
+    await repo.commit("sale_x still needs old_x");
+    const needed = await plan(repo, base);
+    expect(needed.ok).toBe(false);
+    expect(needed.install).toEqual([]);
+    expect(needed.checks.find((c) => c.name === "dependencies")).toMatchObject({
+      status: "failed",
+      detail: "sale_x depends on old_x, whose code disappeared from the addons paths",
+    });
     const f = await plan(repo, base, { failOnUninstall: true });
     expect(f.ok).toBe(false);
     expect(f.checks.find((c) => c.name === "uninstall")).toMatchObject({ status: "failed", detail: "modules to uninstall (--fail-on-uninstall): old_x" });
@@ -218,6 +232,34 @@ describe("planDeploy (git mode, no database)", () => {
     }
   });
 
+  test("submodules are followed recursively: a module in a nested submodule", async ({ gitRepo: repo }) => {
+    const inner = await createTempGitRepo();
+    const outer = await createTempGitRepo();
+    try {
+      inner.write(mod(".", "deep_x"));
+      await inner.commit("inner v1");
+      outer.write(mod(".", "outer_x"));
+      await addSubmodule(outer, inner, "inner");
+      await outer.commit("outer v1 with inner");
+      await addSubmodule(repo, outer, "vendor/outer");
+      await repo.git("submodule", "update", "--init", "--recursive", "-q");
+      const base = await repo.commit("base");
+      inner.write({ "deep_x/views/views.xml": "<odoo>v2</odoo>\n" });
+      await inner.commit("inner v2");
+      await outer.git("-C", "inner", "pull", "-q", "origin", "main");
+      await outer.commit("bump inner");
+      await repo.git("-C", "vendor/outer", "pull", "-q", "origin", "main");
+      await repo.git("-C", "vendor/outer", "submodule", "update", "--init", "--recursive", "-q");
+      await repo.commit("bump outer");
+      const p = await plan(repo, base, { addonsPaths: ["vendor/outer", "vendor/outer/inner"] });
+      expect(p.update).toEqual(["deep_x"]);
+      expect(p.modules.deep_x!.path).toBe("vendor/outer/inner/deep_x");
+    } finally {
+      inner.cleanup();
+      outer.cleanup();
+    }
+  });
+
   test("a symlinked addon is followed inside the repository", async ({ gitRepo: repo }) => {
     repo.write({ ...mod("addons", "sale_x"), ...mod("third_party/pack", "linked_x") });
     repo.symlink("../third_party/pack/linked_x", "addons/linked_x");
@@ -271,6 +313,7 @@ describe("planDeploy (git mode, no database)", () => {
     expect([unknown.code, unknown.category]).toEqual(["UNKNOWN_REVISION", "usage"]);
     expect(unknown.message).toContain("unknown base revision: no-such-rev");
     expect((await rejection(plan(repo, base, { addonsPaths: ["nope"] }))).code).toBe("ADDONS_PATH_NOT_FOUND");
+    expect((await rejection(plan(repo, base, { signal: AbortSignal.abort() }))).code).toBe("ABORTED");
     repo.write({ "addons/a_x/__manifest__.py": "{\n  'name': 'A',\n  'depends': ['base']\n  'data': [],\n}\n" });
     await repo.commit("broken manifest");
     const broken = await rejection(plan(repo, base));

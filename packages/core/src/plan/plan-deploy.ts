@@ -164,7 +164,7 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
           { code: "NO_BASE_REVISION" },
         );
       }
-      const git = await GitRepository.open(options.runner ?? createLocalRunner(), repoDir);
+      const git = await GitRepository.open(options.runner ?? createLocalRunner(), repoDir, options.signal);
       try {
         let fromRev = options.from;
         if (fromRev === undefined) {
@@ -353,7 +353,8 @@ function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "f
   const install = new Set<string>();
   const installReasons = new Map<string, string[]>();
   const addInstall = (n: string, reason: string) => {
-    if (stays(n)) return;
+    // A removed module cannot be installed again; the dependency check reports who still needs it.
+    if (stays(n) || removed.has(n)) return;
     // An external module is installed by Odoo only if it exists (database known); else the dependency check reports it.
     if (!target.has(n) && (!dbModules || !exists(n))) return;
     const r = installReasons.get(n) ?? [];
@@ -448,6 +449,10 @@ function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "f
     for (const d of depsOf(n)) {
       if (target.has(d)) {
         if (!target.get(d)!.manifest.installable) missing.push(`${n} depends on ${d}, which is not installable`);
+        continue;
+      }
+      if (removed.has(d)) {
+        missing.push(`${n} depends on ${d}, whose code disappeared from the addons paths`);
         continue;
       }
       if (!canCheckExternal) continue;
