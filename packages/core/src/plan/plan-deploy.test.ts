@@ -208,6 +208,10 @@ describe("planDeploy (git mode, no database)", () => {
     await repo.git("merge", "-q", "--no-ff", "-m", "merge feature", "feature");
     const p = await plan(repo, base);
     expect(p.update).toEqual(["a_x", "b_x"]);
+    // --repo may be a directory inside the repository; addons paths are relative to it.
+    const inside = await planDeploy({ repo: path.join(repo.dir, "addons"), addonsPaths: ["."], from: base });
+    expect(inside.update).toEqual(["a_x", "b_x"]);
+    expect(inside.modules.a_x!.path).toBe("addons/a_x");
   });
 
   test("a submodule bump changing one module inside it updates only that module", async ({ gitRepo: repo }) => {
