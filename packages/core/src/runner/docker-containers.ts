@@ -3,7 +3,7 @@
  * by its `com.docker.compose.*` labels.
  */
 import { EnvironmentError } from "../errors.js";
-import { dockerClient, type DockerConnection } from "./docker.js";
+import { dockerClient, type DockerConnection } from "./docker-client.js";
 
 /** Common options of the container lifecycle functions. */
 export interface ContainerOptions {

@@ -7,6 +7,8 @@ import { test, expect } from "@odoo-deploy/testkit/vitest";
 import type { DockerFixture } from "@odoo-deploy/testkit/vitest";
 import { IMAGE_USER } from "@odoo-deploy/testkit";
 import { createDockerRunner, parseEnvFile } from "./docker.js";
+import { parseDockerHost } from "./docker-client.js";
+import { createRunner } from "./create.js";
 import { findComposeContainer, findComposeContainers, inspectContainer, restartContainer, startContainer, stopContainer } from "./docker-containers.js";
 
 const NODE = process.execPath;
@@ -73,9 +75,12 @@ test("lifecycle: find a Compose service's container by labels, inspect, stop, st
   const img = await image(docker);
   const web = await docker.startContainer(img, {
     labels: { "com.docker.compose.project": project, "com.docker.compose.service": "web", "com.docker.compose.container-number": "1" },
-    args: ["--health-cmd", `${NODE} -e "process.exit(0)"`, "--health-interval", "1s"],
+    args: ["--health-cmd", `${NODE} -e "process.exit(0)"`, "--health-interval", "1s", "--env", "WHO=web"],
   });
-  const other = await docker.startContainer(img, { labels: { "com.docker.compose.project": project, "com.docker.compose.service": "db" } });
+  const other = await docker.startContainer(img, {
+    labels: { "com.docker.compose.project": project, "com.docker.compose.service": "db" },
+    args: ["--env", "WHO=db"],
+  });
   try {
     const found = await findComposeContainer({ project, service: "web" });
     expect(found).toMatchObject({ id: web.id, name: web.name, image: img, state: "running", running: true });
@@ -98,6 +103,13 @@ test("lifecycle: find a Compose service's container by labels, inspect, stop, st
     expect(restarted.startedAt > started.startedAt).toBe(true);
 
     await expect(inspectContainer({ container: `missing-${randomUUID()}` })).rejects.toMatchObject({ code: "DOCKER_CONTAINER_NOT_FOUND" });
+
+    // A runner aimed at the Compose service (through a DOCKER_HOST-style URL) execs in that service's container.
+    const viaCompose = createRunner({ kind: "docker", compose: { project, service: "web" }, docker: "unix:///var/run/docker.sock" });
+    expect(viaCompose.description).toBe(`docker-compose:${project}/web`);
+    expect((await viaCompose.exec([NODE, "-e", "console.log(process.env.WHO)"])).stdout).toBe("web\n");
+    const none = createRunner({ kind: "docker", compose: { project, service: "nope" } });
+    await expect(none.exec(["true"])).rejects.toMatchObject({ code: "DOCKER_CONTAINER_NOT_FOUND" });
   } finally {
     await web.remove();
     await other.remove();
@@ -109,6 +121,7 @@ test("exec in a missing container rejects with a typed error; options are valida
   const runner = createDockerRunner({ container: `missing-${randomUUID()}` });
   await expect(runner.exec(["true"])).rejects.toMatchObject({ code: "DOCKER_NOT_FOUND" });
   expect(() => createDockerRunner({})).toThrow(/exactly one of/);
+  expect(() => createDockerRunner({ container: "a", compose: { project: "p", service: "s" } })).toThrow(/exactly one of/);
   expect(() => createDockerRunner({ container: "a", image: "b" })).toThrow(/exactly one of/);
 });
 
@@ -120,4 +133,11 @@ test("env files parse like docker --env-file", () => {
     C: '"quoted"',
     ODOO_DEPLOY_TEST_PASSTHROUGH: "from-process",
   });
+});
+
+test("DOCKER_HOST-style URLs", () => {
+  expect(parseDockerHost("unix:///run/docker.sock")).toEqual({ socketPath: "/run/docker.sock" });
+  expect(parseDockerHost("tcp://10.0.0.5:2375")).toEqual({ host: "10.0.0.5", port: 2375, protocol: "http" });
+  expect(parseDockerHost("https://docker.example.com")).toEqual({ host: "docker.example.com", port: 2376, protocol: "https" });
+  expect(() => parseDockerHost("ssh://user@host")).toThrow(/unsupported Docker host/);
 });

@@ -1,15 +1,15 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { EnvironmentError, UsageError } from "../errors.js";
+import { dockerClient, type DockerConnection } from "./docker-client.js";
+import { findComposeContainer } from "./docker-containers.js";
 import { DockerDemuxer } from "./docker-demux.js";
 import { execThroughSpawn, runThroughTransport, type Transport, type TransportIo } from "./streamed.js";
 import type { CommandRunner, SpawnOptions } from "./types.js";
 
-/** How to reach the Docker engine: a dockerode instance, or its connection options. Default: `DOCKER_HOST` or the default socket. */
-export type DockerConnection = Docker | Docker.DockerOptions;
 
 /** A mount of a one-off container. */
 export interface DockerMount {
@@ -21,10 +21,15 @@ export interface DockerMount {
   readOnly?: boolean;
 }
 
-/** Options of {@link createDockerRunner}: either `container` (exec in a running container) or `image` (one-off containers). */
+/**
+ * Options of {@link createDockerRunner}: one of `container` or `compose` (exec in a running container) or
+ * `image` (one-off containers).
+ */
 export interface DockerRunnerOptions {
   /** Run each command with `docker exec` in this running container (name or id). */
   container?: string;
+  /** Or exec in the (first running) container of this Compose service, found by its labels at the first command. */
+  compose?: { project: string; service: string };
   /** Or run each command in a new container from this image, removed afterwards (even when aborted). */
   image?: string;
   /** Engine connection (default: `DOCKER_HOST`, else the default socket). */
@@ -56,11 +61,6 @@ export interface DockerRunnerOptions {
 /** Environment variable carrying a per-command marker, so a stopped command's processes can be found. */
 const MARKER = "ODOO_DEPLOY_EXEC_ID";
 
-/** Creates the dockerode client for a connection option. @internal */
-export function dockerClient(conn: DockerConnection | undefined): Docker {
-  if (conn instanceof Docker) return conn;
-  return new Docker(conn);
-}
 
 /**
  * A runner for commands inside Docker: `docker exec` in a running container, or a one-off container per
@@ -79,24 +79,35 @@ export function dockerClient(conn: DockerConnection | undefined): Docker {
  * await oneOff.exec(["odoo", "-d", "prod", "-u", "sale", "--stop-after-init"]);
  */
 export function createDockerRunner(options: DockerRunnerOptions): CommandRunner {
-  if (!options.container === !options.image) {
-    throw new UsageError("createDockerRunner needs exactly one of `container` or `image`", { code: "DOCKER_RUNNER_TARGET" });
+  if ([options.container, options.image, options.compose].filter((x) => x !== undefined).length !== 1) {
+    throw new UsageError("createDockerRunner needs exactly one of `container`, `compose` or `image`", { code: "DOCKER_RUNNER_TARGET" });
   }
   const docker = dockerClient(options.docker);
+  let target: Promise<string> | undefined;
+  const resolveContainer = (): Promise<string> => {
+    if (options.container) return Promise.resolve(options.container);
+    target ??= findComposeContainer({ ...options.compose!, docker }).then((c) => c.id);
+    target.catch(() => (target = undefined));
+    return target;
+  };
   const fileEnv = options.envFile ? parseEnvFile(readFileSync(options.envFile, "utf8")) : {};
   const grace = options.killGraceMs ?? 3000;
   const spawn = (argv: readonly string[], opts: SpawnOptions = {}) => {
     if (argv.length === 0) throw new UsageError("empty argv", { code: "EMPTY_COMMAND" });
     const env = { ...fileEnv, ...options.env, ...opts.env };
     const cwd = opts.cwd ?? options.cwd;
-    const transport = options.container
-      ? execTransport(docker, options.container, argv, env, cwd, options.user, options.killFrom ?? "auto")
+    const transport = !options.image
+      ? execTransport(docker, resolveContainer, argv, env, cwd, options.user, options.killFrom ?? "auto")
       : oneOffTransport(docker, options, argv, env, cwd);
     return runThroughTransport(argv, opts, transport, grace);
   };
   return {
     kind: "docker",
-    description: options.container ? `docker:${options.container}` : `docker-run:${options.image}`,
+    description: options.image
+      ? `docker-run:${options.image}`
+      : options.container
+        ? `docker:${options.container}`
+        : `docker-compose:${options.compose!.project}/${options.compose!.service}`,
     spawn,
     exec: (argv, opts = {}) => execThroughSpawn(spawn, argv, opts),
     async close() {},
@@ -134,7 +145,7 @@ function engineError(e: unknown, what: string): Error {
 
 function execTransport(
   docker: Docker,
-  containerName: string,
+  resolveContainer: () => Promise<string>,
   argv: readonly string[],
   env: Record<string, string>,
   cwd: string | undefined,
@@ -142,10 +153,13 @@ function execTransport(
   killFrom: "auto" | "container",
 ): Transport {
   const marker = randomUUID();
-  const container = docker.getContainer(containerName);
+  let container: Docker.Container | undefined;
+  let containerName = "";
   let exec: Docker.Exec | undefined;
   return {
     async run(io) {
+      containerName = await resolveContainer();
+      container = docker.getContainer(containerName);
       try {
         exec = await container.exec({
           Cmd: [...argv],
@@ -188,7 +202,7 @@ function execTransport(
         for (const pid of hostPids) tryKill(pid, sig);
         return;
       }
-      if (!exec) return;
+      if (!exec || !container) return;
       // The engine is not on this host: find the processes from inside the container (needs sh, tr, grep).
       const killer = await container.exec({
         Cmd: [
