@@ -66,7 +66,9 @@ export type {
 export { createLocalRunner, type LocalRunnerOptions } from "./runner/local.js";
 export { shellQuote, shellJoin, shellCommand } from "./runner/quote.js";
 // Runners: Docker, SSH, container lifecycle, stream copies (issue 3)
-export { createDockerRunner, parseEnvFile, type DockerRunnerOptions, type DockerConnection, type DockerMount } from "./runner/docker.js";
+export { createDockerRunner, parseEnvFile, type DockerRunnerOptions, type DockerMount } from "./runner/docker.js";
+export { dockerClient, parseDockerHost, type DockerConnection } from "./runner/docker-client.js";
+export { createRunner, type RunnerSpec } from "./runner/create.js";
 export {
   inspectContainer,
   stopContainer,
