@@ -306,6 +306,38 @@ describe("migrateModules: exclusion", () => {
     }
   });
 
+  base("leftovers of a failed update, applied silently by a later unrelated update, are named and verified", async ({ pg: pgc, db }) => {
+    const s = await setUp(pgc, db);
+    const runner = createLocalRunner({ env: pgEnv(pgc) });
+    try {
+      s.addons.applyVariant("not-installable");
+      expect((await migrateModules({ ...s.base, runner, update: ["lab_demo"] })).ok).toBe(false);
+      s.addons.applyVariant("version-bump");
+      const events: MigrateEvent[] = [];
+      const r = await migrateModules({
+        ...s.base,
+        runner,
+        update: ["web"],
+        // (trust authentication ignores it; it must not show anywhere)
+        extraArgs: ["--db_password", "s3cret-pass"],
+        onEvent: (e) => events.push(e),
+      });
+      expect(r.command).toMatch(/--db_password '\*\*\*'$/);
+      expect(JSON.stringify([r, events])).not.toContain("s3cret-pass");
+      expect(r.pendingBefore).toEqual([
+        { name: "lab_demo", state: "to upgrade" },
+        { name: "lab_extra", state: "to upgrade" },
+      ]);
+      expect(events).toContainEqual({ type: "migrate:pending-before", modules: r.pendingBefore });
+      // Odoo applied the leftover upgrade while updating web (ODOO-FACTS.md); its new version is verified.
+      expect(r.modules).toContainEqual({ name: "lab_demo", state: "installed", latestVersion: "16.0.1.3.0", expectedVersion: "16.0.1.3.0", reason: "leftover" });
+      expect(r.log?.modules.map((m) => m.name)).toEqual(expect.arrayContaining(["web", "lab_demo"]));
+      expect(r.ok).toBe(true);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   base("odoo-bin past its timeout is killed; the report says so and the database is checked anyway", async ({ pg: pgc, db }) => {
     const s = await setUp(pgc, db);
     try {

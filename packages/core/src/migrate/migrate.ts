@@ -12,7 +12,7 @@ import { acquireUpdateLock, releaseUpdateLock, type LockHolder } from "./lock.js
 import { OdooLogAnalyzer, type OdooLogFinding, type OdooLogFindingKind, type OdooLogSummary } from "./log-analysis.js";
 import type { OdooLogLevel } from "./log-parser.js";
 import { describeSessions, otherSessions, type OtherSession } from "./sessions.js";
-import { checkModules, type VerifiedModule } from "./verify.js";
+import { checkModules, PENDING_MODULE_STATES, type VerifiedModule } from "./verify.js";
 import { discoverAddons, type AddonInfo } from "../addons/discover.js";
 import { recordChecksums } from "./records.js";
 
@@ -21,6 +21,7 @@ export type MigrateEvent =
   | { type: "migrate:lock-wait"; dbName: string; holders: LockHolder[]; timeoutMs: number }
   | { type: "migrate:lock-acquired"; dbName: string; waitedMs: number }
   | { type: "migrate:start"; command: string; runner: string }
+  | { type: "migrate:pending-before"; modules: { name: string; state: string }[] }
   | { type: "migrate:loading"; count: number }
   | { type: "migrate:module"; module: string; index?: number; total?: number }
   | { type: "migrate:module-loaded"; module: string; durationMs: number; queries?: number }
@@ -82,6 +83,11 @@ export interface MigrateReport extends ReportBase {
   /** The modules verified in the database. */
   modules: VerifiedModule[];
   pending: { name: string; state: string }[];
+  /**
+   * Modules already pending before the run (left by an earlier failed update): odoo-bin applies them
+   * silently, so they are named here and their versions verified too.
+   */
+  pendingBefore: { name: string; state: string }[];
   /** Sessions found connected (refused unless `allowRunning`). */
   otherSessions: OtherSession[];
   /** Records written on success. */
@@ -121,13 +127,14 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
     dbName: options.dbName,
     dbUrl: redactUrl(dbUrl),
     runner: options.runner.description,
-    command: shellJoin(argv),
+    command: shellJoin(displayArgv(argv)),
     update,
     install,
     checks: [],
     reasons: [],
     modules: [],
     pending: [],
+    pendingBefore: [],
     otherSessions: [],
     recorded: {},
   };
@@ -195,8 +202,16 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
       detail: others.length === 0 ? "none connected" : `${others.length} allowed: ${describeSessions(others)}`,
     });
 
-    // 3. odoo-bin, its log parsed as it streams.
+    // 3. odoo-bin, its log parsed as it streams. Leftovers of an earlier failed update get applied silently
+    // by any update (ODOO-FACTS.md): name them now, verify them after.
     throwIfAborted(options.signal);
+    report.pendingBefore = (
+      await client.query<{ name: string; state: string }>(
+        "SELECT name, state FROM ir_module_module WHERE state = ANY($1) ORDER BY name",
+        [PENDING_MODULE_STATES],
+      )
+    ).rows;
+    if (report.pendingBefore.length > 0) emit({ type: "migrate:pending-before", modules: report.pendingBefore });
     const tail: string[] = [];
     const onLine = (analyzer: OdooLogAnalyzer) => (line: string) => {
       tail.push(line);
@@ -283,7 +298,12 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
 
     // 5. The database: the only witness that cannot be fooled.
     throwIfAborted(options.signal);
-    const verified = await checkModules(client, { update, install, ...(manifestVersions ? { manifestVersions } : {}) });
+    const verified = await checkModules(client, {
+      update,
+      install,
+      leftovers: report.pendingBefore.map((p) => p.name),
+      ...(manifestVersions ? { manifestVersions } : {}),
+    });
     report.modules = verified.modules;
     report.pending = verified.pending;
     for (const c of verified.checks) {
@@ -321,6 +341,16 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
     if (locked) await releaseUpdateLock(client, options.dbName).catch(() => {});
     await client.end().catch(() => {});
   }
+}
+
+/** argv fit to show: values of odoo-bin's password options masked (`-w`, `--db_password`, `--admin_passwd`…). */
+function displayArgv(argv: readonly string[]): string[] {
+  const secret = /^(-w|--db_password|--admin_passwd|--smtp-password|--smtp_password)$/;
+  return argv.map((a, i) => {
+    if (i > 0 && secret.test(argv[i - 1]!)) return "***";
+    const eq = a.indexOf("=");
+    return eq > 0 && secret.test(a.slice(0, eq)) ? `${a.slice(0, eq)}=***` : a;
+  });
 }
 
 /** The URL of the target database: `dbUrl` itself, or pointed at `dbName` when it names no database. */

@@ -16,8 +16,11 @@ export interface VerifiedModule {
   latestVersion: string | null;
   /** Adapted manifest version (`16.0.1.3`); absent when no manifest was found. */
   expectedVersion?: string;
-  /** Why it was checked: asked for with `-u`/`-i`, or a dependent that `-u` updates too. */
-  reason: "update" | "install" | "dependent";
+  /**
+   * Why it was checked: asked for with `-u`/`-i`; a dependent that `-u` updates too; or a leftover that was
+   * pending before the run (Odoo applies leftover upgrades silently on any later update).
+   */
+  reason: "update" | "install" | "dependent" | "leftover";
 }
 
 /** What {@link checkModules} found. */
@@ -34,6 +37,8 @@ export interface CheckModulesInput {
   install: readonly string[];
   /** Manifest versions by module name (raw, as in the manifest); `undefined` value: manifest has none. */
   manifestVersions?: ReadonlyMap<string, string | undefined>;
+  /** Modules that were pending before the update: their versions are checked too. */
+  leftovers?: readonly string[];
 }
 
 /**
@@ -83,6 +88,7 @@ export async function checkModules(db: Queryable, input: CheckModulesInput): Pro
         )
       ).rows;
   for (const { name } of dependents) if (!requested.has(name)) requested.set(name, "dependent");
+  for (const name of input.leftovers ?? []) if (!requested.has(name)) requested.set(name, "leftover");
 
   const rows = new Map(
     (
