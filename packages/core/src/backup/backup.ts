@@ -204,6 +204,8 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
         {
           level: verify,
           dbUrl: options.scratchDbUrl ?? options.dbUrl,
+          // The scratch restore runs where pg_dump ran: that side reaches the server.
+          runner,
           pgRestore: options.pgRestore,
           progressIntervalMs: options.progressIntervalMs,
           signal: options.signal,
