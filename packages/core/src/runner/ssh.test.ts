@@ -1,6 +1,6 @@
-import { execa, execaSync } from "execa";
+import { execa } from "execa";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test, expect } from "@odoo-deploy/testkit/vitest";
@@ -16,6 +16,29 @@ const base = (sshd: Sshd): SshRunnerOptions => ({
   privateKeyPath: sshd.privateKeyPath,
   knownHostsPath: sshd.knownHostsPath,
 });
+
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      /* exited */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) {
+      if (pp !== p) continue;
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
 
 function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), "odoo-deploy-ssh-test-"));
@@ -201,9 +224,9 @@ test("keepalive: a peer that stops answering ends the running command instead of
     const cmd = runner.spawn(["sleep", "20"]);
     cmd.stdout.resume();
     await new Promise((r) => setTimeout(r, 500));
-    const sessions = (await execa("pgrep", ["-P", String(own.pid)], { reject: false })).stdout.split("\n").filter(Boolean);
-    expect(sessions.length).toBeGreaterThan(0);
-    const frozen = [...sessions, ...sessions.flatMap((p) => execaSync("pgrep", ["-P", p], { reject: false }).stdout.split("\n").filter(Boolean))];
+    // The per-connection sshd processes: descendants of the listener (read from /proc, no procps needed).
+    const frozen = descendants(own.pid);
+    expect(frozen.length).toBeGreaterThan(0);
     for (const p of frozen) process.kill(Number(p), "SIGSTOP");
     try {
       const r = await cmd.result;
