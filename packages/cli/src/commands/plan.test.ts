@@ -1,4 +1,6 @@
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { describe, expect, test } from "@odoo-deploy/testkit/vitest";
 import type { TempGitRepo } from "@odoo-deploy/testkit";
 import { runCaptured } from "../test-helpers.js";
@@ -92,5 +94,23 @@ environments:
     expect(broken.json()).toMatchObject({
       error: { code: "MANIFEST_SYNTAX", message: "addons/sale_x/__manifest__.py:1:35: expected ',' or '}' to continue the dict opened at line 1, found '+'" },
     });
+  });
+
+  test("checksum mode against the real Odoo 16 database; an unreachable database is exit 3 without its password", async ({ labDb, shared }) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
+    try {
+      cpSync(path.join(shared, "odoo16-lab/custom_addons/lab_demo"), path.join(dir, "custom_addons/lab_demo"), { recursive: true });
+      const r = await runCaptured(["plan", "--mode", "checksum", "--repo", dir, "--addons-path", "custom_addons", "--db-url", labDb.url, "--json"]);
+      expect(r.code).toBe(0);
+      const plan = r.json<{ mode: string; update: string[]; warnings: string[]; installedFrom: string }>();
+      expect(plan).toMatchObject({ mode: "checksum", update: ["lab_demo"], installedFrom: "database" });
+      expect(plan.warnings.join("\n")).toContain("the database stores no checksums yet");
+      const down = await runCaptured(["plan", "--mode", "checksum", "--repo", dir, "--addons-path", "custom_addons", "--db-url", "postgres://deploy:s3cr3t-pw@127.0.0.1:1/odoo"]);
+      expect(down.code).toBe(3);
+      expect(down.stderr).toContain("database server unreachable");
+      expect(down.stderr).not.toContain("s3cr3t-pw");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

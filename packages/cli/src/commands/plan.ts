@@ -81,7 +81,9 @@ export default defineCommand<DeployPlan & Record<string, unknown>>({
       for (const n of names) {
         const m = r.modules[n]!;
         const reasons = m.reasons.length ? m.reasons : [""];
-        out.line(`  ${n.padEnd(width)}  ${m.action.padEnd(9)}  ${reasons[0]}`);
+        // Cascade modules are "unchanged" for the plan but updated by Odoo: show it.
+        const shown = m.action === "unchanged" && r.cascade.includes(n) ? "cascade" : m.action;
+        out.line(`  ${n.padEnd(width)}  ${shown.padEnd(9)}  ${reasons[0]}`);
         for (const extra of reasons.slice(1)) out.line(`  ${" ".repeat(width)}  ${" ".repeat(9)}  ${extra}`);
       }
     }
