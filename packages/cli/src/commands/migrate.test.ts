@@ -41,7 +41,15 @@ describe("odoo-deploy migrate", () => {
       expect(report.recorded.checksums).toBeGreaterThan(0);
       expect(report.modules.find((m) => m.name === "lab_demo")?.latestVersion).toBe("16.0.1.3.0");
 
-      const bad = await runCaptured(["migrate", "--file", yaml, "--update", "lab_demoo"], { cwd: dir });
+      // Flags only, no URL: libpq's PG* variables say where the server is (CONVENTIONS.md).
+      const saved = { PGHOST: process.env.PGHOST, PGPORT: process.env.PGPORT, PGUSER: process.env.PGUSER };
+      Object.assign(process.env, { PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: pg.superuser });
+      const bad = await runCaptured(["migrate", "--db-name", db.name, "--odoo-bin", odooBin, "--odoo-config", conf, "--update", "lab_demoo"], {
+        cwd: dir,
+      }).finally(() => {
+        for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      });
       expect(bad.code).toBe(1);
       expect(bad.stdout).toBe("");
       expect(bad.stderr).toContain("invalid module names, ignored: lab_demoo");
@@ -54,9 +62,9 @@ describe("odoo-deploy migrate", () => {
   });
 
   test("usage errors exit 2 with a JSON error document", async () => {
-    const noUrl = await runCaptured(["migrate", "--db-name", "x", "--update", "a", "--json"], { env: {} });
-    expect(noUrl.code).toBe(2);
-    expect(noUrl.json<{ error: { code: string } }>().error.code).toBe("MISSING_DB_URL");
+    const noDb = await runCaptured(["migrate", "--update", "a", "--json"], { env: {} });
+    expect(noDb.code).toBe(2);
+    expect(noDb.json<{ error: { code: string } }>().error.code).toBe("MISSING_DB_NAME");
     const nothing = await runCaptured(["migrate", "--db-url", "postgres://u:secret@127.0.0.1:1/x", "--json"], { env: {} });
     expect(nothing.code).toBe(2);
     expect(nothing.json<{ error: { code: string } }>().error.code).toBe("NOTHING_TO_MIGRATE");

@@ -34,14 +34,13 @@ export default defineCommand<MigrateReport & Record<string, unknown>>({
   ],
   async run(ctx) {
     const s = ctx.settings;
-    const dbUrl = s.database?.url;
-    if (!dbUrl) {
-      throw new UsageError("migrate needs the database URL for locking and verification: --db-url URL, database.url, or ODOO_DEPLOY_DATABASE_URL", {
-        code: "MISSING_DB_URL",
-      });
+    const givenUrl = s.database?.url;
+    const dbName = s.database?.name ?? (givenUrl ? parseDbUrl(givenUrl).database : undefined);
+    if (!dbName) {
+      throw new UsageError("migrate needs the Odoo database: --db-name NAME (or database.name), or --db-url URL naming it", { code: "MISSING_DB_NAME" });
     }
-    const dbName = s.database?.name ?? parseDbUrl(dbUrl).database;
-    if (!dbName) throw new UsageError("migrate needs the Odoo database: --db-name NAME or database.name", { code: "MISSING_DB_NAME" });
+    // Without a URL, libpq's PG* variables say where the server is (CONVENTIONS.md).
+    const dbUrl = givenUrl ?? `postgres:///${encodeURIComponent(dbName)}`;
     const runner = odooRunner(s);
     try {
       const root = s.repo?.root ?? ".";
@@ -76,6 +75,9 @@ export default defineCommand<MigrateReport & Record<string, unknown>>({
         out.line(
           `waiting for another update of ${e.dbName} (held by ${e.holders.map((h) => `pid ${h.pid}${h.applicationName ? ` ${h.applicationName}` : ""}`).join(", ") || "another session"}), up to ${formatDuration(e.timeoutMs)}`,
         );
+        return true;
+      case "migrate:pending-before":
+        out.line(`left pending by an earlier update (odoo-bin applies them now): ${e.modules.map((m) => `${m.name} (${m.state})`).join(", ")}`);
         return true;
       case "migrate:start":
         out.line(out.dim(`running on ${e.runner}: ${e.command}`));
