@@ -23,15 +23,14 @@ describe("backupDatabase through other runners", () => {
     const runner = createDockerRunner({ container: container.name });
     const out = tempDir("bk-docker-");
     try {
-      const r = await backupDatabase({ dbUrl: labDb.tcpUrl, directory: out, runner, verify: "restore" });
+      const r = await backupDatabase({ dbUrl: labDb.tcpUrl, directory: out, runner, verify: "basic", rowCounts: true });
       expect(r.ok, JSON.stringify(r.verification?.checks)).toBe(true);
       expect(r.manifest?.odoo_deploy?.dump.runner).toBe(runner.description);
-      expect(r.verification!.checks.find((c) => c.name === "row-counts")!.status).toBe("ok");
       expect(readdirSync(out)).toEqual([path.basename(r.path!)]);
       const target = `${labDb.name}_docker`;
       const rr = await restoreDatabase({ path: r.path!, dbUrl: pg.tcpUrl(target), runner });
       expect(rr.ok, JSON.stringify(rr.steps)).toBe(true);
-      expect(await pg.query("SELECT count(*)::int AS n FROM res_partner", [], target)).toEqual([{ n: 66 }]);
+      expect(rr.steps.find((s) => s.name === "row-counts")!.detail).toMatch(/422 tables match/);
       await pg.dropDatabase(target);
     } finally {
       await runner.close();
