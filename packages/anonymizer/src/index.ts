@@ -49,3 +49,5 @@ export { compileTable } from "./engine/compile-table.js";
 
 // Verify
 export { verifyAnonymization, type VerifyAnonymizationOptions, type VerifyReport, type VerifyEvent, type Leak } from "./verify/verify.js";
+export { anonymizeStream, type AnonymizeStreamOptions, type AnonymizeStreamReport, type StreamEvent } from "./stream/filter.js";
+export { odooPreset } from "./presets/odoo.js";

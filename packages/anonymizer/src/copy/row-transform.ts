@@ -122,14 +122,21 @@ export class CopyRowTransform extends Transform {
     return v;
   }
 
-  private row(buf: Buffer, start: number, end: number): void {
+  /**
+   * Transforms one row (bytes `start..end` of `buf`, `end` being its `\n`) into `out` (default: this stream's
+   * own output), for callers that find rows themselves (the SQL stream filter).
+   */
+  transformRow(buf: Buffer, start: number, end: number, out: OutBuffer = this.out): void {
+    this.row(buf, start, end, out);
+  }
+
+  private row(buf: Buffer, start: number, end: number, out: OutBuffer = this.out): void {
     this.rowBuf = buf;
     this.rowStart = start;
     this.rowEnd = end;
     this.splitUpTo = -1;
     this.origCache.fill(UNSET);
     this.outCache.fill(UNSET);
-    const out = this.out;
     try {
       this.ensureSplit(this.last);
       let raw = start; // start of the pending untouched byte range

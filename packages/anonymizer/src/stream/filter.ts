@@ -1,0 +1,259 @@
+import { durationSince, OperationFailedError, throwIfAborted, UsageError, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core";
+import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";
+import { suggestRule } from "../check/suggest.js";
+import { OutBuffer } from "../copy/codec.js";
+import { CopyRowTransform } from "../copy/row-transform.js";
+import type { Rules } from "../rules/load.js";
+import { columnCoverage, tablePlan } from "../rules/match.js";
+import { resolveRulesSource, type RulesSource } from "../rules/source.js";
+import { Anonymizer, type ColumnTransform } from "../strategies/compile.js";
+
+/** Events of {@link anonymizeStream}. */
+export type StreamEvent =
+  | { type: "anonymize:progress"; rows: number; bytes: number; rowsPerSec: number; table: string }
+  | { type: "anonymize:table"; table: string; rows: number; bytes: number; durationMs: number; rowsPerSec: number };
+
+/** Options of {@link anonymizeStream}. */
+export interface AnonymizeStreamOptions extends RulesSource {
+  /** A plain-format SQL dump (`pg_dump -Fp`, `pg_restore -f -`). */
+  input: Readable;
+  /** Where the anonymized SQL goes. */
+  output: Writable;
+  /** The secret keying the fakes; default: the rules file's `secret`. */
+  secret?: string;
+  signal?: AbortSignal;
+  onEvent?: EventHandler<StreamEvent>;
+}
+
+/** What {@link anonymizeStream} did. */
+export interface AnonymizeStreamReport extends ReportBase {
+  checks: Check[];
+  tables: { table: string; action: "copy" | "truncate" | "skip"; rows: number; bytes: number }[];
+  rows: number;
+  bytesIn: number;
+  bytesOut: number;
+  fakeValues: number;
+}
+
+/**
+ * The stream filter: a plain SQL dump in, the same dump with every `COPY … FROM stdin` block anonymized out.
+ * Everything else (DDL, `\restrict` and other psql meta-commands) passes through byte for byte. Coverage is
+ * checked fail-closed per table from the dump's own `CREATE TABLE` statements before its data is written;
+ * `truncate` and `skip` tables have their rows dropped; `where` cannot be evaluated on a stream and is refused.
+ *
+ * @example
+ * await anonymizeStream({ input: process.stdin, output: process.stdout, preset: "odoo", secret });
+ */
+export async function anonymizeStream(options: AnonymizeStreamOptions): Promise<AnonymizeStreamReport> {
+  const start = performance.now();
+  throwIfAborted(options.signal);
+  const rules = resolveRulesSource(options);
+  const secret = options.secret ?? rules.secret;
+  if (!secret) throw new UsageError("no anonymization secret: pass --secret-env VAR (or `secret: ${VAR}` in the rules file)", { code: "NO_SECRET" });
+  const anonymizer = new Anonymizer({ secret, locale: rules.locale });
+  const filter = new SqlDumpFilter(rules, anonymizer, options.onEvent ?? (() => {}));
+  await pipeline(options.input, filter, options.output, { signal: options.signal ?? new AbortController().signal });
+  return {
+    ok: true,
+    durationMs: durationSince(start),
+    checks: [{ name: "coverage", status: "ok", detail: `${filter.tables.length} table(s) with data, every column covered` }],
+    tables: filter.tables,
+    rows: filter.tables.reduce((n, t) => n + t.rows, 0),
+    bytesIn: filter.bytesIn,
+    bytesOut: filter.bytesOut,
+    fakeValues: anonymizer.fakeValues,
+  };
+}
+
+const KEPT_TYPES = /^(smallint|integer|bigint|numeric|decimal|real|double precision|boolean|date|time|timestamp|interval|money|oid|serial|bigserial)\b/;
+
+function category(type: string): string {
+  const t = type.toLowerCase();
+  if (t.endsWith("]")) return "A";
+  if (KEPT_TYPES.test(t)) return t.startsWith("interval") ? "T" : t.startsWith("bool") ? "B" : /^(date|time)/.test(t) ? "D" : "N";
+  if (/^(text|character|varchar|char|citext|name)\b/.test(t)) return "S";
+  return "U";
+}
+
+/** Splits `a, "b c", "d""e"` into identifiers. */
+function parseIdentList(s: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
+  for (let m = re.exec(s); m && m[0] !== ""; m = re.exec(s)) out.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!);
+  return out;
+}
+
+/** `public.res_partner` / `"My Schema"."T"` → [schema, table]. */
+function parseQualified(s: string): [string, string] {
+  const parts: string[] = [];
+  const re = /(?:"((?:[^"]|"")*)"|([^."]+))\.?/gy;
+  for (let m = re.exec(s); m && m[0] !== ""; m = re.exec(s)) parts.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!);
+  return parts.length >= 2 ? [parts[0]!, parts[1]!] : ["public", parts[0] ?? s];
+}
+
+const COPY_HEADER = /^COPY ((?:"(?:[^"]|"")*"|[^\s(."]+)(?:\.(?:"(?:[^"]|"")*"|[^\s(."]+))?) \((.*)\) FROM stdin;$/;
+const CREATE_TABLE = /^CREATE (?:UNLOGGED )?TABLE ((?:"(?:[^"]|"")*"|[^\s(."]+)(?:\.(?:"(?:[^"]|"")*"|[^\s(."]+))?) \($/;
+const COLUMN_LINE = /^\s+("(?:[^"]|"")*"|[a-zA-Z_][\w$]*) (.+?),?$/;
+
+class SqlDumpFilter extends Transform {
+  readonly tables: AnonymizeStreamReport["tables"] = [];
+  bytesIn = 0;
+  bytesOut = 0;
+  private pending: Buffer | undefined;
+  private readonly out = new OutBuffer();
+  private mode: "sql" | "copy" | "drop" = "sql";
+  private creating: { key: string; columns: Map<string, string> } | undefined;
+  private readonly types = new Map<string, Map<string, string>>();
+  private copy: { tr: CopyRowTransform | undefined; entry: AnonymizeStreamReport["tables"][number]; started: number } | undefined;
+  private lastEmit = 0;
+
+  constructor(
+    private readonly rules: Rules,
+    private readonly anonymizer: Anonymizer,
+    private readonly onEvent: (e: StreamEvent) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.bytesIn += chunk.length;
+      const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      this.pending = undefined;
+      let pos = 0;
+      for (let nl = buf.indexOf(10, pos); nl !== -1; nl = buf.indexOf(10, pos)) {
+        this.line(buf, pos, nl);
+        pos = nl + 1;
+      }
+      if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
+      this.flushOut(cb);
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      if (this.mode !== "sql") throw new OperationFailedError("the dump ends inside a COPY block (truncated input?)", { code: "COPY_FORMAT" });
+      if (this.pending?.length) this.out.bytes(this.pending, 0, this.pending.length);
+      this.flushOut(cb);
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  private flushOut(cb: TransformCallback): void {
+    const data = this.out.take();
+    this.bytesOut += data.length;
+    cb(null, data.length ? data : undefined);
+  }
+
+  private line(buf: Buffer, start: number, nl: number): void {
+    if (this.mode !== "sql") {
+      // End of data: a line holding only "\." (pg_dump writes it right after the rows).
+      if (nl - start === 2 && buf[start] === 0x5c && buf[start + 1] === 0x2e) {
+        this.endCopy();
+        this.out.bytes(buf, start, nl + 1);
+        return;
+      }
+      const c = this.copy!;
+      c.entry.rows++;
+      c.entry.bytes += nl - start + 1;
+      if (this.mode === "copy") {
+        if (c.tr) c.tr.transformRow(buf, start, nl, this.out);
+        else this.out.bytes(buf, start, nl + 1);
+      }
+      if ((c.entry.rows & 0x3fff) === 0) this.progress();
+      return;
+    }
+    // SQL text: passed through; COPY headers and CREATE TABLE blocks are read on the way.
+    this.out.bytes(buf, start, nl + 1);
+    const first = buf[start];
+    if (first !== 0x43 /* C */ && first !== 0x20 && first !== 0x09 && first !== 0x29 /* ) */) return;
+    const text = buf.toString("utf8", start, nl);
+    if (this.creating) {
+      if (text.startsWith(")")) {
+        this.types.set(this.creating.key, this.creating.columns);
+        this.creating = undefined;
+      } else {
+        const m = COLUMN_LINE.exec(text);
+        if (m && !/^\s+CONSTRAINT\s/.test(text)) {
+          const name = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replace(/""/g, '"') : m[1]!;
+          const type = m[2]!.replace(/\s+(NOT NULL|NULL|DEFAULT .*|COLLATE .*|GENERATED .*|CONSTRAINT .*)$/i, "").trim();
+          this.creating.columns.set(name, type);
+        }
+      }
+      return;
+    }
+    let m = CREATE_TABLE.exec(text);
+    if (m) {
+      const [schema, table] = parseQualified(m[1]!);
+      this.creating = { key: `${schema}.${table}`, columns: new Map() };
+      return;
+    }
+    m = COPY_HEADER.exec(text);
+    if (m) this.startCopy(m[1]!, m[2]!);
+  }
+
+  private startCopy(qualified: string, columnList: string): void {
+    const [schema, table] = parseQualified(qualified);
+    const ruleName = schema === "public" ? table : `${schema}.${table}`;
+    const columns = parseIdentList(columnList);
+    const plan = tablePlan(this.rules, ruleName);
+    const entry = { table: ruleName, action: plan.action, rows: 0, bytes: 0 };
+    this.tables.push(entry);
+    if (plan.action !== "copy") {
+      this.mode = "drop";
+      this.copy = { tr: undefined, entry, started: performance.now() };
+      return;
+    }
+    if (plan.where) {
+      throw new UsageError(`${ruleName}: a \`where\` rule cannot be applied by the stream filter; use the database-to-database mode`, { code: "WHERE_IN_STREAM" });
+    }
+    const types = this.types.get(`${schema}.${table}`);
+    const uncovered: UncoveredColumn[] = [];
+    const transforms: (ColumnTransform | undefined)[] = columns.map((c) => {
+      const type = types?.get(c) ?? "unknown";
+      const info = { name: c, type, category: category(type) };
+      const cov = columnCoverage(this.rules, ruleName, c, info);
+      if (!cov.covered) {
+        const s = suggestRule(info, ruleName);
+        uncovered.push({ table: ruleName, column: c, type, suggestion: s.rule, reason: s.reason });
+        return undefined;
+      }
+      const keep = cov.rule === "keep" || (typeof cov.rule === "object" && cov.rule.strategy === "keep" && !cov.rule.unique);
+      return keep ? undefined : this.anonymizer.compile(cov.rule);
+    });
+    if (uncovered.length) {
+      throw new OperationFailedError(
+        `refusing to anonymize: ${uncovered.length} column(s) of ${ruleName} not covered by any rule: ${uncovered.map((u) => u.column).join(", ")}\nsuggested rules:\n${suggestedRulesYaml(uncovered)}`,
+        { code: "UNCOVERED_COLUMNS", details: { uncovered } },
+      );
+    }
+    this.mode = "copy";
+    this.copy = {
+      tr: transforms.some(Boolean) ? new CopyRowTransform({ table: ruleName, columns, transforms }) : undefined,
+      entry,
+      started: performance.now(),
+    };
+  }
+
+  private endCopy(): void {
+    const c = this.copy!;
+    const durationMs = durationSince(c.started);
+    this.onEvent({ type: "anonymize:table", table: c.entry.table, rows: c.entry.rows, bytes: c.entry.bytes, durationMs, rowsPerSec: Math.round(c.entry.rows / Math.max(0.001, durationMs / 1000)) });
+    this.copy = undefined;
+    this.mode = "sql";
+  }
+
+  private progress(): void {
+    const now = performance.now();
+    if (now - this.lastEmit < 500 || !this.copy) return;
+    this.lastEmit = now;
+    const rows = this.tables.reduce((n, t) => n + t.rows, 0);
+    const secs = Math.max(0.001, (now - this.copy.started) / 1000);
+    this.onEvent({ type: "anonymize:progress", rows, bytes: this.bytesIn, rowsPerSec: Math.round(this.copy.entry.rows / secs), table: this.copy.entry.table });
+  }
+}
