@@ -150,6 +150,18 @@ test("module progress is signalled when its line arrives, before the next record
   expect(seen).toEqual(["start lab_demo", "record"]);
 });
 
+test("Odoo 17+ logs a module's start at DEBUG only: its end alone gives progress and duration", () => {
+  const s = analyzeOdooLog(
+    [
+      "2026-11-27 08:53:21,167 1 INFO db odoo.modules.loading: loading 65 modules... ",
+      "2026-11-27 08:53:21,569 1 INFO db odoo.modules.loading: Module lab_demo loaded in 0.40s, 81 queries (+81 other) ",
+      "2026-11-27 08:53:21,569 1 INFO db odoo.modules.loading: 65 modules loaded in 0.40s, 81 queries (+81 extra) ",
+    ].join("\n"),
+  );
+  expect(s.modules).toEqual([{ name: "lab_demo", durationMs: 400, queries: 81 }]);
+  expect(s.findings).toEqual([]);
+});
+
 describe("parseOdooLogLine", () => {
   test("reads every field; `?` is no database; Odoo's trailing space is dropped", () => {
     expect(parseOdooLogLine("2026-11-27 08:52:59,789 16522 INFO ? odoo: Odoo version 16.0 ", 1)).toEqual({
