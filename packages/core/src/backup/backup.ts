@@ -6,6 +6,7 @@
 import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yazl from "yazl";
 import { AbortedError, OdooDeployError, throwIfAborted, UsageError } from "../errors.js";
@@ -178,7 +179,8 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
         const result = await raceResult(cmd, writing);
         if (result.exitCode !== 0 || result.canceled) {
           cmd.kill();
-          zip.outputStream.on("data", () => {});
+          // Stop the zip writer too: its file is removed with the work directory.
+          (zip.outputStream as Readable).destroy();
           if (options.signal?.aborted || result.canceled) throw new AbortedError("backup aborted");
           throw toolFailure("pg_dump", result, options.dbUrl, `dumping ${snap.database}`);
         }
