@@ -168,6 +168,14 @@ for (const [kind, test] of Object.entries(kinds)) {
       expect(digest()).toBe(sha256(blocks(total)));
     });
 
+    test("a reader that stops early stops the producer instead of hanging", async ({ ctx }) => {
+      const cmd = ctx.runner.spawn([NODE, "-e", "const b = Buffer.alloc(65536, 1); (function w() { while (process.stdout.write(b)); process.stdout.once('drain', w); })()"]);
+      await new Promise((resolve) => cmd.stdout.once("data", resolve));
+      cmd.stdout.destroy();
+      const r = await cmd.result;
+      expect(r.exitCode).not.toBe(0);
+    });
+
     test("stdin streams in (spawn) and is fed whole (exec input)", async ({ ctx }) => {
       const total = 8 * 1024 * 1024 + 7;
       const script = `const h = require("crypto").createHash("sha256"); let n = 0;

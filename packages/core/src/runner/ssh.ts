@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable, Writable } from "node:stream";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { AbortedError, EnvironmentError, UsageError } from "../errors.js";
 import { checkKnownHosts, checkPinnedFingerprint, type HostKeyVerdict } from "./known-hosts.js";
@@ -353,11 +352,10 @@ function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, co
           pid = p;
           if (pending) void killRemote(pending);
         });
-        const outDone = pipeline(ch, io.stdout).catch(() => {
-          // The caller stopped reading (destroyed stdout): stop the producer too.
-          void killRemote("TERM");
-        });
-        await Promise.all([outDone, errDone, closed]);
+        const outDone = pumpStdout(ch, io.stdout, () => void killRemote("TERM"));
+        await Promise.all([outDone, closed]);
+        // A channel torn down early (the caller destroyed stdout) may never end its stderr stream.
+        await Promise.race([errDone, new Promise((r) => setTimeout(r, 500).unref())]);
         return { exitCode };
       } finally {
         release();
@@ -365,6 +363,42 @@ function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, co
     },
     signal: killRemote,
   };
+}
+
+/**
+ * Forwards channel data to stdout with backpressure (a paused channel stops granting SSH window, so the
+ * remote writer blocks). If the caller destroys stdout, the rest is drained and dropped and `onAbandoned`
+ * stops the producer; the channel itself stays intact so its exit status and close still arrive.
+ */
+function pumpStdout(ch: ClientChannel, stdout: Writable, onAbandoned: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    let dropping = false;
+    let ended = false;
+    const drop = () => {
+      if (dropping) return;
+      dropping = true;
+      onAbandoned();
+      ch.resume();
+    };
+    stdout.once("close", () => {
+      if (!ended) drop();
+    });
+    ch.on("data", (chunk: Buffer) => {
+      if (dropping) return;
+      if (stdout.destroyed) return drop();
+      if (!stdout.write(chunk)) {
+        ch.pause();
+        stdout.once("drain", () => {
+          if (!dropping) ch.resume();
+        });
+      }
+    });
+    ch.once("end", () => {
+      ended = true;
+      resolve();
+    });
+    ch.once("close", () => resolve());
+  });
 }
 
 /** Forwards remote stderr, taking the pid line our command line prints first off it. */

@@ -62,6 +62,11 @@ export function runThroughTransport(argv: readonly string[], opts: SpawnOptions,
         }, opts.timeout)
       : undefined;
 
+  // A reader that stops early (destroys stdout) stops the producer, as SIGPIPE would locally.
+  stdout.once("close", () => {
+    if (!finished && !stdout.readableEnded) stop();
+  });
+
   const stderrBuf = new TailBuffer(opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
   const stderrDone = collect(stderr, stderrBuf, opts.onStderrLine);
 
