@@ -1,4 +1,7 @@
 import type { CommandDefinition, CommandReport } from "../command.js";
+import anonymize from "./anonymize.js";
+import anonymizeCheck from "./anonymize-check.js";
+import anonymizeVerify from "./anonymize-verify.js";
 import backup from "./backup.js";
 import backupList from "./backup-list.js";
 import backupPrune from "./backup-prune.js";
@@ -14,4 +17,4 @@ import status from "./status.js";
 /**
  * Every command of the CLI, in help order. Add a command by writing `commands/<verb>.ts` and listing it here.
  */
-export const commands: CommandDefinition<CommandReport>[] = [status, plan, migrate, health, neutralize, backup, backupVerify, backupList, backupPrune, restore, configShow, configSchema] as CommandDefinition<CommandReport>[];
+export const commands: CommandDefinition<CommandReport>[] = [status, plan, migrate, health, neutralize, backup, backupVerify, backupList, backupPrune, restore, anonymize, anonymizeCheck, anonymizeVerify, configShow, configSchema] as CommandDefinition<CommandReport>[];

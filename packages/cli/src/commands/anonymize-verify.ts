@@ -1,0 +1,32 @@
+import { verifyAnonymization, type VerifyReport } from "@odoo-deploy/anonymizer";
+import { UsageError } from "@odoo-deploy/core";
+import { defineCommand } from "../command.js";
+import { rulesOptions } from "./anonymize.js";
+
+/** `odoo-deploy anonymize verify`: scan an anonymized copy for original values and canaries. */
+export default defineCommand<VerifyReport & Record<string, unknown>>({
+  path: "anonymize verify",
+  summary: "Scan an anonymized copy for original values of transformed columns and for canaries (exit 1 on any leak)",
+  flags: [
+    { flags: "--source-url <url>", description: "PostgreSQL URL of the original database" },
+    { flags: "--target-url <url>", description: "PostgreSQL URL of the anonymized copy" },
+    { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
+    { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
+    { flags: "--canary <value...>", description: "A value that must appear nowhere in the copy (repeatable)" },
+  ],
+  async run(ctx) {
+    const sourceUrl = ctx.flags.sourceUrl as string | undefined;
+    const targetUrl = ctx.flags.targetUrl as string | undefined;
+    if (!sourceUrl || !targetUrl) throw new UsageError("anonymize verify needs --source-url and --target-url");
+    const raw = ctx.flags.canary as string[] | string | undefined;
+    const canaries = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    for (const c of canaries) ctx.redactor.addSecret(c);
+    return (await verifyAnonymization({ sourceUrl, targetUrl, ...rulesOptions(ctx), canaries, signal: ctx.signal, onEvent: ctx.onEvent })) as VerifyReport & Record<string, unknown>;
+  },
+  render(r, out) {
+    out.heading(`Leak scan of ${r.target} against ${r.source}`);
+    for (const c of r.checks) out.check(c);
+    for (const l of r.leaks) out.line(`  ${l.kind === "canary" ? "canary" : "original"} in ${l.table}.${l.column}: ${l.count} row(s)`);
+    out.verdict(r.ok, r.ok ? "no leak found" : `${r.leaks.length} leak(s)`);
+  },
+});

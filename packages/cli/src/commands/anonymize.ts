@@ -1,0 +1,123 @@
+import { anonymizeDatabase, anonymizeStream, type AnonymizeReport, type AnonymizeStreamReport } from "@odoo-deploy/anonymizer";
+import { formatBytes, formatDuration, UsageError } from "@odoo-deploy/core";
+import { Writable, type Readable } from "node:stream";
+import type { CommandContext } from "../command.js";
+import { defineCommand } from "../command.js";
+import type { HumanOutput } from "../render/human.js";
+
+/** Default variable holding the anonymization secret when `--secret-env` is not given. */
+export const DEFAULT_SECRET_ENV = "ODOO_DEPLOY_ANONYMIZE_SECRET";
+
+/** The secret named by `--secret-env` (or the default variable); undefined lets the rules file's `secret` apply. */
+export function secretFromEnv(ctx: CommandContext): string | undefined {
+  const name = ctx.settings.anonymize?.secretEnv;
+  const value = ctx.io.env[name ?? DEFAULT_SECRET_ENV];
+  if (name && !value) throw new UsageError(`--secret-env ${name}: the variable is not set`, { code: "NO_SECRET" });
+  ctx.redactor.addSecret(value);
+  return value || undefined;
+}
+
+/** Rules options shared by the anonymize commands. */
+export function rulesOptions(ctx: CommandContext): { rulesFile?: string; preset?: "odoo"; env: Record<string, string | undefined> } {
+  const a = ctx.settings.anonymize ?? {};
+  return { ...(a.rules ? { rulesFile: a.rules } : {}), ...(a.preset ? { preset: a.preset } : {}), env: ctx.io.env };
+}
+
+type Report = (AnonymizeReport | (AnonymizeStreamReport & { mode: "stream" })) & Record<string, unknown>;
+
+/**
+ * `odoo-deploy anonymize`: database to database (`--source-url`, `--target-url`), or a stream filter from stdin to
+ * stdout when no source is given.
+ */
+export default defineCommand<Report>({
+  path: "anonymize",
+  summary: "Anonymize a database into a new one (--source-url, --target-url), or filter a plain SQL dump from stdin to stdout",
+  flags: [
+    { flags: "--source-url <url>", description: "PostgreSQL URL of the database to anonymize (read only)" },
+    { flags: "--target-url <url>", description: "PostgreSQL URL of the database to create (must not exist unless --replace)" },
+    { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
+    { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
+    { flags: "--secret-env <var>", description: `Environment variable holding the secret (default ${DEFAULT_SECRET_ENV})`, configKey: "anonymize.secretEnv" },
+    { flags: "--jobs <n>", description: "Parallel COPY streams (default 2)", configKey: "anonymize.jobs", parse: "int" },
+    { flags: "--replace", description: "Swap an existing target for the anonymized copy once it succeeded", parse: "boolean" },
+  ],
+  async run(ctx) {
+    const sourceUrl = ctx.flags.sourceUrl as string | undefined;
+    const targetUrl = ctx.flags.targetUrl as string | undefined;
+    const secret = secretFromEnv(ctx);
+    if (sourceUrl || targetUrl) {
+      if (!sourceUrl || !targetUrl) throw new UsageError("anonymize needs both --source-url and --target-url (or neither, to filter stdin to stdout)");
+      return (await anonymizeDatabase({
+        sourceUrl,
+        targetUrl,
+        ...rulesOptions(ctx),
+        ...(secret ? { secret } : {}),
+        ...(ctx.settings.anonymize?.jobs ? { jobs: ctx.settings.anonymize.jobs } : {}),
+        replace: Boolean(ctx.flags.replace),
+        signal: ctx.signal,
+        onEvent: ctx.onEvent,
+      })) as Report;
+    }
+    // Stream filter: stdout carries the SQL, so no JSON report can go there.
+    if (ctx.json) throw new UsageError("anonymize: --json is not available when filtering stdin to stdout (stdout carries the data)");
+    if (!ctx.io.stdin) throw new UsageError("anonymize: no standard input to filter");
+    const stdout = ctx.io.stdoutStream ?? new Writable({ write: (c: Buffer, _e, cb) => (ctx.io.stdout.write(c.toString()), cb()) });
+    const r = await anonymizeStream({
+      input: ctx.io.stdin as Readable,
+      output: stdout as Writable,
+      ...rulesOptions(ctx),
+      ...(secret ? { secret } : {}),
+      signal: ctx.signal,
+      onEvent: ctx.onEvent,
+    });
+    return { ...r, mode: "stream" } as Report;
+  },
+  renderEvent(e, out) {
+    if (e.type === "anonymize:progress") {
+      const rows = Number(e.rows);
+      const detail = `${rows.toLocaleString("en")} rows, ${formatBytes(Number(e.bytes))}, ${Number(e.rowsPerSec).toLocaleString("en")} rows/s${e.tablesTotal ? `, ${String(e.tablesDone)}/${String(e.tablesTotal)} tables` : ""}`;
+      out.progress("anonymize", typeof e.fraction === "number" ? e.fraction : undefined, detail);
+      return true;
+    }
+    if (e.type === "anonymize:table") {
+      if (Number(e.rows) >= 10_000) out.line(`  ${String(e.table)}: ${Number(e.rows).toLocaleString("en")} rows, ${formatBytes(Number(e.bytes))}, ${Number(e.rowsPerSec).toLocaleString("en")} rows/s`);
+      return true;
+    }
+    if (e.type === "anonymize:step") {
+      if (e.status === "started") out.progress(`anonymize: ${String(e.step)}`, undefined);
+      return true;
+    }
+    return false;
+  },
+  render(r, out) {
+    if ("mode" in r) {
+      out.heading("Anonymized SQL stream");
+      renderTables(r.tables, out);
+      out.verdict(r.ok, `${r.rows.toLocaleString("en")} rows in ${formatDuration(r.durationMs)}`);
+      return;
+    }
+    out.heading(`Anonymize ${r.source} → ${r.target}`);
+    for (const c of r.steps) out.check(c);
+    if (r.check.suggestedRules) {
+      out.line("Uncovered columns, with a suggested rule for each (review before use):");
+      for (const line of r.check.suggestedRules.trimEnd().split("\n")) out.line(`  ${line}`);
+    }
+    renderTables(r.tables, out);
+    out.table([
+      ["rows", r.rows.toLocaleString("en")],
+      ["data", formatBytes(r.bytes)],
+      ["fake values", r.fakeValues.toLocaleString("en")],
+      ["peak memory", formatBytes(r.peakRssBytes)],
+    ]);
+    out.verdict(r.ok, r.ok ? `${r.target} holds the anonymized copy (${formatDuration(r.durationMs)})` : r.published ? "failed after publishing" : "nothing was published; an existing target is untouched");
+  },
+});
+
+function renderTables(tables: { table: string; rows: number; bytes: number; action: string }[], out: HumanOutput): void {
+  const top = [...tables].filter((t) => t.rows > 0 || t.action !== "copy").sort((a, b) => b.rows - a.rows).slice(0, 12);
+  if (top.length === 0) return;
+  const w = Math.max(...top.map((t) => t.table.length));
+  out.line(`  ${"table".padEnd(w)}  ${"rows".padStart(12)}  ${"bytes".padStart(10)}  action`);
+  for (const t of top) out.line(`  ${t.table.padEnd(w)}  ${t.rows.toLocaleString("en").padStart(12)}  ${formatBytes(t.bytes).padStart(10)}  ${t.action}`);
+  if (tables.length > top.length) out.line(out.dim(`  … ${tables.length - top.length} more tables`));
+}
