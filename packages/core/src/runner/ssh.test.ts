@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { test, expect } from "@odoo-deploy/testkit/vitest";
@@ -137,6 +138,18 @@ test("unreachable host and an unparseable key fail fast with typed errors", asyn
   expect((await connectError({ ...base(sshd), port: closed })).code).toBe("SSH_UNREACHABLE");
   expect((await connectError({ ...base(sshd), privateKeyPath: undefined, privateKey: "not a key" })).code).toBe("SSH_KEY_INVALID");
   expect((await connectError({ ...base(sshd), privateKeyPath: undefined })).code).toBe("SSH_NO_AUTH");
+});
+
+test("a server that accepts but never speaks is a timeout error, not a hang", async ({ sshd }) => {
+  const silent = net.createServer((sock) => sock.on("error", () => {}));
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  try {
+    const port = (silent.address() as net.AddressInfo).port;
+    const err = await connectError({ ...base(sshd), port, connectTimeoutMs: 700 });
+    expect(err.code).toBe("SSH_TIMEOUT");
+  } finally {
+    silent.close();
+  }
 });
 
 test("one connection is reused for many commands, concurrently too, and reopened after close", async ({ sshd }) => {
