@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { chmodSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "@odoo-deploy/testkit/vitest";
@@ -5,7 +6,7 @@ import { createDockerRunner } from "../runner/docker.js";
 import { createSshRunner } from "../runner/ssh.js";
 import { backupDatabase } from "./backup.js";
 import { restoreDatabase } from "./restore.js";
-import { tempDir } from "./test-helpers.js";
+import { labFilestore, tempDir } from "./test-helpers.js";
 
 // The same backup with pg_dump elsewhere: `docker exec` in a container holding PostgreSQL's client tools
 // (reaching the cluster over the host network), and over SSH on the loopback sshd. The dump streams back
@@ -57,4 +58,22 @@ describe("backupDatabase through other runners", () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 180_000);
+
+  test("a filestore on the SSH host is archived with tar over SSH (custom format) and verified against the attachments", async ({ labDb, shared, sshd }) => {
+    const runner = createSshRunner({ host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, knownHostsPath: sshd.knownHostsPath });
+    const data = labFilestore(shared, labDb.name);
+    // readable by the unprivileged SSH user
+    execFileSync("chmod", ["-R", "a+rX", data.dataDir]);
+    const out = tempDir("bk-ssh-fs-");
+    try {
+      const r = await backupDatabase({ dbUrl: labDb.tcpUrl, directory: out, runner, filestoreDir: data.filestoreDir, filestoreRunner: runner, verify: "basic" });
+      expect(r.ok, JSON.stringify(r.verification?.checks)).toBe(true);
+      expect(r.manifest?.odoo_deploy?.filestore?.fileCount).toBe(498);
+      expect(r.verification!.checks.find((c) => c.name === "filestore")!.detail).toMatch(/^498 files, 249 referenced by ir_attachment/);
+    } finally {
+      await runner.close();
+      rmSync(out, { recursive: true, force: true });
+      data.cleanup();
+    }
+  }, 120_000);
 });

@@ -3,7 +3,7 @@
  * (with the filestore as tar, or everything in Odoo's zip), fsynced, verified, and only then renamed to its
  * final name. Any failure or abort removes the work directory: nothing half-written is ever visible.
  */
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -16,7 +16,7 @@ import { createLocalRunner } from "../runner/local.js";
 import type { CommandRunner, RunningCommand } from "../runner/types.js";
 import { redactUrl } from "../util/redact.js";
 import { compactTimestamp, exists, fsyncPath, fsyncTree, hashFile, HashMeter, makePartialDir, publishDir, removeQuietly, sink, Tee } from "./files.js";
-import { listFilestore, packFilestore } from "./filestore.js";
+import { listFilestore, packFilestore, readFilestoreTar } from "./filestore.js";
 import { DUMP_FILE, FILESTORE_FILE, MANIFEST_FILE, writeManifest, type LocatedBackup } from "./manifest.js";
 import { assertPgDumpFits, errorLine, pgToolVersion, toolFailure } from "./pg-tools.js";
 import { odooManifestFields, openDumpSnapshot, tableKey } from "./snapshot.js";
@@ -34,6 +34,11 @@ export interface BackupDatabaseOptions {
   format?: BackupFormat;
   /** The database's filestore (`<data_dir>/filestore/<db>`), archived beside the dump when given. */
   filestoreDir?: string;
+  /**
+   * Where `filestoreDir` is, when not on this host (e.g. the Odoo host over SSH): `tar` runs there and its
+   * output streams into the backup. Custom format only.
+   */
+  filestoreRunner?: CommandRunner;
   /** Where pg_dump runs (default local). */
   runner?: CommandRunner;
   /** pg_dump binary on the runner (default `pg_dump`). */
@@ -122,8 +127,12 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
       },
     });
 
-    const filestoreFiles = options.filestoreDir ? await listFilestore(options.filestoreDir) : undefined;
-    const filestoreStats = filestoreFiles ? { fileCount: filestoreFiles.length, bytes: filestoreFiles.reduce((s, f) => s + f.bytes, 0) } : undefined;
+    const remoteFilestore = options.filestoreDir && options.filestoreRunner ? { runner: options.filestoreRunner, dir: options.filestoreDir } : undefined;
+    if (remoteFilestore && format === "zip") {
+      throw new UsageError("a filestore on another host is archived in the custom format only (use --format custom)", { code: "REMOTE_FILESTORE_ZIP" });
+    }
+    const filestoreFiles = options.filestoreDir && !remoteFilestore ? await listFilestore(options.filestoreDir) : undefined;
+    let filestoreStats = filestoreFiles ? { fileCount: filestoreFiles.length, bytes: filestoreFiles.reduce((s, f) => s + f.bytes, 0) } : undefined;
     let manifest: BackupManifest;
     let located: LocatedBackup;
     let archiveRead: Check | undefined;
@@ -156,10 +165,16 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
         }, (f) => `${filestoreFiles.length} files, ${f.bytes} bytes of tar`);
         files.push({ name: FILESTORE_FILE, ...fs });
         bytes += fs.bytes;
+      } else if (remoteFilestore) {
+        const tarPath = path.join(workDir, FILESTORE_FILE);
+        const fs = await step("filestore", () => archiveRemoteFilestore(remoteFilestore.runner, remoteFilestore.dir, tarPath, options, progress("filestore")), (f) => `${f.fileCount} files on ${remoteFilestore.runner.description}, ${f.bytes} bytes of tar`);
+        files.push({ name: FILESTORE_FILE, bytes: fs.bytes, sha256: fs.sha256 });
+        filestoreStats = { fileCount: fs.fileCount, bytes: fs.contentBytes };
+        bytes += fs.bytes;
       }
       const rowCounts = counting ? await step("row-counts", () => counting, (c) => `${Object.keys(c).length} tables counted in the dump's snapshot`) : undefined;
       manifest = baseManifest(files, dumped, filestoreStats, rowCounts);
-      located = { path: workDir, dir: workDir, format, manifest, dumpFile: dumpPath, ...(filestoreFiles ? { filestoreFile: path.join(workDir, FILESTORE_FILE) } : {}) };
+      located = { path: workDir, dir: workDir, format, manifest, dumpFile: dumpPath, ...(filestoreStats ? { filestoreFile: path.join(workDir, FILESTORE_FILE) } : {}) };
     } else {
       const zipName = `${finalName}.zip`;
       const zipPath = path.join(workDir, zipName);
@@ -241,6 +256,29 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
   } finally {
     await snap.close();
   }
+}
+
+/** Streams `tar -C dir -cf - .` from a runner into `file` (0600) and reads the result back for its counts. */
+async function archiveRemoteFilestore(
+  runner: CommandRunner,
+  dir: string,
+  file: string,
+  options: BackupDatabaseOptions,
+  onProgress: (bytes: number, rate: number) => void,
+): Promise<{ bytes: number; sha256: string; fileCount: number; contentBytes: number }> {
+  const cmd = runner.spawn(["tar", "-C", dir, "-cf", "-", "."], { signal: options.signal });
+  const meter = new HashMeter(onProgress, options.progressIntervalMs);
+  const writing = pipeline(cmd.stdout, meter, createWriteStream(file, { mode: 0o600, flags: "wx" }), { signal: options.signal });
+  writing.catch(() => {});
+  const result = await raceResult(cmd, writing);
+  if (result.exitCode !== 0 || result.canceled) {
+    if (options.signal?.aborted || result.canceled) throw new AbortedError("backup aborted; nothing was published");
+    throw toolFailure("tar", result, undefined, `archiving the filestore ${dir} on ${runner.description}`);
+  }
+  await writing;
+  await fsyncPath(file);
+  const contents = await readFilestoreTar(createReadStream(file), options.signal);
+  return { bytes: meter.bytes, sha256: meter.sha256, fileCount: contents.files.size, contentBytes: contents.bytes };
 }
 
 /** Runs pg_dump (custom format) streaming its stdout to `file` (0600), hashing and optionally teeing it. */
