@@ -245,6 +245,13 @@ for (const [kind, test] of Object.entries(kinds)) {
     test("cwd is honoured; in-memory output is capped keeping the tail", async ({ ctx }) => {
       const r = await ctx.runner.exec([NODE, "-e", "console.log(process.cwd())"], { cwd: "/tmp" });
       expect(r.stdout.trim()).toBe("/tmp");
+      if (!ctx.ephemeral) {
+        // (A one-off container creates a missing working directory, as Docker does for WorkingDir.)
+        const missing = await ctx.runner.exec([NODE, "-e", "0"], { cwd: "/nonexistent-odoo-deploy-dir" });
+        expect(missing.exitCode).not.toBe(0);
+        expect(missing.stderr).toContain("/nonexistent-odoo-deploy-dir");
+        expect(missing.stderr).not.toMatch(/command not found/);
+      }
       const big = await ctx.runner.exec([NODE, "-e", "process.stdout.write(Array.from({ length: 100000 }, (_, i) => 'line ' + i + '\\n').join(''))"], {
         maxBuffer: 1000,
       });

@@ -274,7 +274,7 @@ function oneOffTransport(
           stream.destroy();
           // Like `docker run`: a command that cannot be found is exit 127, one that cannot be run 126.
           const msg = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
-          if (/executable file not found|no such file or directory/i.test(msg)) return startFailure(io, msg, 127);
+          if (/executable file not found|exec: "[^"]*": stat [^:]*: no such file or directory/i.test(msg)) return startFailure(io, msg, 127);
           if (/permission denied/i.test(msg)) return startFailure(io, msg, 126);
           throw engineError(e, `starting a container from image ${options.image}`);
         }
@@ -301,7 +301,7 @@ function startFailure(io: TransportIo, message: string, exitCode: number): { exi
 }
 
 /** The engine's message for an exec whose binary does not exist. */
-const MISSING_BINARY = /^OCI runtime exec failed.*(executable file not found|no such file or directory)/;
+const MISSING_BINARY = /^OCI runtime exec failed.*(executable file not found|exec: "[^"]*": stat [^:]*: no such file or directory)/;
 
 /** Connects the caller's stdin to an attached stream and its demultiplexed output to stdout/stderr. */
 async function pumpAttached(stream: Duplex, io: TransportIo): Promise<void> {

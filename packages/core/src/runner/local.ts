@@ -1,4 +1,5 @@
 import { execa, type ResultPromise } from "execa";
+import { existsSync } from "node:fs";
 import { PassThrough, Readable, type Writable } from "node:stream";
 import { collect, DEFAULT_MAX_BUFFER, TailBuffer } from "./output.js";
 import { shellJoin } from "./quote.js";
@@ -109,11 +110,19 @@ function start(
     if (timer) clearTimeout(timer);
     if (killTimer) clearTimeout(killTimer);
     opts.signal?.removeEventListener("abort", onAbort);
-    const notFound = (r as { code?: string }).code === "ENOENT";
-    const stderrText = notFound ? `${stderr.toString()}${argv[0]}: command not found\n` : stderr.toString();
+    const enoent = (r as { code?: string }).code === "ENOENT";
+    // spawn says ENOENT both for a missing binary and for a missing working directory; tell them apart.
+    const cwd = opts.cwd ?? runnerOpts.cwd;
+    const badCwd = enoent && cwd !== undefined && !existsSync(cwd);
+    const notFound = enoent && !badCwd;
+    const stderrText = badCwd
+      ? `${stderr.toString()}cannot change to directory ${cwd}: No such file or directory\n`
+      : notFound
+        ? `${stderr.toString()}${argv[0]}: command not found\n`
+        : stderr.toString();
     return {
       command,
-      exitCode: notFound ? 127 : (r.exitCode ?? null),
+      exitCode: badCwd ? 126 : notFound ? 127 : (r.exitCode ?? null),
       stdout: "",
       stderr: stderrText,
       outputTruncated: stderr.truncated,
