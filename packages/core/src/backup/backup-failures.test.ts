@@ -116,6 +116,8 @@ describe("backup failures", () => {
     const failedF = vf.checks.filter((c) => c.status === "failed").map((c) => c.name);
     expect(failedF).toEqual(expect.arrayContaining(["files", "archive-read"]));
     expect(vf.checks.find((c) => c.name === "archive-read")!.detail).toMatch(/pg_restore could not read the whole archive/);
+    // ODOO-FACTS.md: the table of contents alone still reads fine; only the full read catches the damage.
+    expect(vf.checks.find((c) => c.name === "toc")!.status).toBe("ok");
 
     const truncated = path.join(out, "truncated");
     cpSync(r.path!, truncated, { recursive: true });
@@ -147,5 +149,27 @@ describe("backup failures", () => {
     expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db.name}_%`])).toEqual([]);
     expect(existsSync(path.join(work, "bad.zip"))).toBe(true);
     rmSync(work, { recursive: true, force: true });
+  });
+
+  test("a restore aborted midway drops what it created and leaves the original untouched", async ({ db, pg }) => {
+    await bigDb(pg, db.name);
+    const out = tempDir("bk-out-");
+    const r = await backupDatabase({ dbUrl: db.url, directory: out, verify: false });
+    const before = await tableChecksums(pg, db.name);
+    const ac = new AbortController();
+    const p = restoreDatabase({
+      path: r.path!,
+      dbUrl: db.url,
+      swap: true,
+      progressIntervalMs: 0,
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === "restore:progress" && e.bytes > 0) ac.abort();
+      },
+    });
+    await expect(p).rejects.toBeInstanceOf(AbortedError);
+    expect(await tableChecksums(pg, db.name)).toEqual(before);
+    expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db.name}_%`])).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
   });
 });
