@@ -190,6 +190,9 @@ for (const [kind, test] of Object.entries(kinds)) {
 
       const echoed = await ctx.runner.exec([NODE, "-e", "process.stdin.pipe(process.stdout)"], { input: "héllo\n\u0000bytes" });
       expect(echoed.stdout).toBe("héllo\n\u0000bytes");
+      // Input the command never reads does not hang it.
+      const ignored = await ctx.runner.exec([NODE, "-e", "0"], { input: Buffer.alloc(4 * 1024 * 1024, 120) });
+      expect(ignored.exitCode).toBe(0);
       // Without input, stdin is empty (not inherited, not hanging).
       const empty = await ctx.runner.exec([NODE, "-e", "let n = 0; process.stdin.on('data', (c) => n += c.length).on('end', () => console.log(n))"]);
       expect(empty.stdout.trim()).toBe("0");

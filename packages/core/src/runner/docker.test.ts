@@ -120,6 +120,8 @@ test("exec in a missing container rejects with a typed error; options are valida
   void docker;
   const runner = createDockerRunner({ container: `missing-${randomUUID()}` });
   await expect(runner.exec(["true"])).rejects.toMatchObject({ code: "DOCKER_NOT_FOUND" });
+  // Through spawn, awaiting only the result: the typed error, no unhandled stream error.
+  await expect(runner.spawn(["true"]).result).rejects.toMatchObject({ code: "DOCKER_NOT_FOUND" });
   expect(() => createDockerRunner({})).toThrow(/exactly one of/);
   expect(() => createDockerRunner({ container: "a", compose: { project: "p", service: "s" } })).toThrow(/exactly one of/);
   expect(() => createDockerRunner({ container: "a", image: "b" })).toThrow(/exactly one of/);

@@ -37,6 +37,10 @@ export function runThroughTransport(argv: readonly string[], opts: SpawnOptions,
   const stderr = new PassThrough();
   const stdin = new PassThrough();
   if (!opts.stdin) stdin.end();
+  // A command that cannot start destroys stdout with the typed error; a caller that awaits `result` before
+  // piping stdout must not crash on an unhandled 'error' event (pipelines still see the error).
+  stdout.on("error", () => {});
+  stdin.on("error", () => {});
   let timedOut = false;
   let canceled = false;
   let finished = false;
