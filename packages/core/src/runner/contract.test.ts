@@ -54,7 +54,7 @@ const kinds = {
   local: base.extend<{ ctx: Ctx }>({
     // eslint-disable-next-line no-empty-pattern
     ctx: async ({}, use) => {
-      const runner = createLocalRunner();
+      const runner = createLocalRunner({ killGraceMs: 1000 });
       await use({ runner, ephemeral: false, assertGone: processGone(runner) });
     },
   }),
@@ -66,6 +66,7 @@ const kinds = {
         user: sshd.user,
         privateKeyPath: sshd.privateKeyPath,
         knownHostsPath: sshd.knownHostsPath,
+        killGraceMs: 1000,
       });
       await use({ runner, ephemeral: false, assertGone: processGone(runner) });
       await runner.close();
@@ -75,7 +76,7 @@ const kinds = {
     ctx: async ({ docker }, use) => {
       sharedContainer ??= contractImage(docker).then((image) => docker.startContainer(image));
       const { name } = await sharedContainer;
-      const runner = createDockerRunner({ container: name });
+      const runner = createDockerRunner({ container: name, killGraceMs: 1000 });
       await use({ runner, ephemeral: false, assertGone: processGone(runner) });
     },
   }),
@@ -83,7 +84,7 @@ const kinds = {
     ctx: async ({ docker }, use) => {
       const image = await contractImage(docker);
       const label = randomUUID();
-      const runner = createDockerRunner({ image, network: "host", labels: { "odoo-deploy.test": label } });
+      const runner = createDockerRunner({ image, network: "host", labels: { "odoo-deploy.test": label }, killGraceMs: 1000 });
       const assertGone = async () => {
         const ps = await execa("docker", ["ps", "-a", "-q", "--filter", `label=odoo-deploy.test=${label}`]);
         expect(ps.stdout.trim()).toBe("");
@@ -227,6 +228,19 @@ for (const [kind, test] of Object.entries(kinds)) {
         await ctx.assertGone(pid);
         await ctx.assertGone(childPid);
       } else await ctx.assertGone(pid);
+    });
+
+    test("a process that ignores SIGTERM is killed after the grace period", async ({ ctx }) => {
+      const ac = new AbortController();
+      const cmd = ctx.runner.spawn([NODE, "-e", "process.on('SIGTERM', () => console.log('ignored')); console.log(process.pid); setInterval(() => {}, 1000)"], {
+        signal: ac.signal,
+      });
+      const pid = await new Promise<number>((resolve) => cmd.stdout.once("data", (d: Buffer) => resolve(Number(String(d).split("\n")[0]))));
+      ac.abort();
+      const r = await cmd.result;
+      expect(r.canceled).toBe(true);
+      expect(r.exitCode).not.toBe(0);
+      await ctx.assertGone(pid);
     });
 
     test("env values with quotes, spaces, newlines and non-ASCII arrive intact; so do arguments", async ({ ctx }) => {
