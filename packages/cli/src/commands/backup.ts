@@ -16,7 +16,7 @@ import { defineCommand } from "../command.js";
 import type { Settings } from "../config/schema.js";
 import type { HumanOutput } from "../render/human.js";
 
-/** The runner PostgreSQL's tools (pg_dump, pg_restore, psql) run on: `database.runner` and its settings. */
+/** The runner PostgreSQL's tools (pg_dump, pg_restore, psql) run on: `database.runner` and its settings. @example const runner = databaseRunner(ctx.settings); */
 export function databaseRunner(s: Settings): CommandRunner {
   const d = s.database ?? {};
   switch (d.runner ?? "local") {
@@ -56,7 +56,7 @@ function dockerConnection(host: string): { socketPath: string } | { host: string
   return { host: u.hostname, port: Number(u.port || 2375), protocol: "http" };
 }
 
-/** Progress of backups and restores as a progress line (bytes and rate; a bar when the total is known). */
+/** Progress of backups and restores as a progress line (bytes and rate; a bar when the total is known). @example renderEvent: renderBackupProgress */
 export function renderBackupProgress(event: { type: string } & Record<string, unknown>, out: HumanOutput): boolean {
   if (event.type !== "backup:progress" && event.type !== "restore:progress") return false;
   const bytes = Number(event.bytes ?? 0);

@@ -21,7 +21,7 @@ export function parseTocTables(list: string): Set<string> {
   return out;
 }
 
-/** Required Odoo tables absent from a set of `schema.table` names. */
+/** Required Odoo tables absent from a set of `schema.table` names. @example missingOdooTables(new Set(["public.res_partner"])) // ["ir_module_module", …] */
 export function missingOdooTables(tables: Set<string>): string[] {
   const names = new Set([...tables].map((t) => t.slice(t.indexOf(".") + 1)));
   return REQUIRED_ODOO_TABLES.filter((t) => !names.has(t));
@@ -84,7 +84,7 @@ function unquote(s: string): string {
   return s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s;
 }
 
-/** Undoes COPY text escaping (`\\`, `\t`, `\n`, …) of one field. */
+/** Undoes COPY text escaping of one field. @example unescapeCopy("a\\tb") // "a<TAB>b" */
 export function unescapeCopy(v: string): string {
   if (!v.includes("\\")) return v;
   return v.replace(/\\(.)/g, (_m, c: string) => ({ t: "\t", n: "\n", r: "\r", b: "\b", f: "\f", v: "\v" })[c] ?? c);

@@ -99,7 +99,7 @@ export class Tee extends Transform {
   }
 }
 
-/** A writable that discards everything (to drain a stream). */
+/** A writable that discards everything (to drain a stream). @example await pipeline(cmd.stdout, sink()); */
 export function sink(): Writable {
   return new Writable({ write: (_c, _e, cb) => cb() });
 }
@@ -111,7 +111,7 @@ export async function hashFile(file: string, signal?: AbortSignal): Promise<{ sh
   return { sha256: meter.sha256, bytes: meter.bytes };
 }
 
-/** Flushes a file's or directory's data to disk. */
+/** Flushes a file's or directory's data to disk. @example await fsyncPath("/backups/x/database.dump"); */
 export async function fsyncPath(p: string): Promise<void> {
   const fh = await open(p, "r");
   try {
@@ -121,7 +121,7 @@ export async function fsyncPath(p: string): Promise<void> {
   }
 }
 
-/** Fsyncs every regular file under `dir` (recursively), then the directories themselves. */
+/** Fsyncs every regular file under `dir` (recursively), then the directories themselves. @example await fsyncTree(workDir); */
 export async function fsyncTree(dir: string): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
@@ -131,12 +131,17 @@ export async function fsyncTree(dir: string): Promise<void> {
   await fsyncPath(dir);
 }
 
-/** A hidden work directory beside the final one (`.NAME.partial-XXXX`), mode 0700. */
+/** A hidden work directory beside the final one (`.NAME.partial-XXXX`), mode 0700. @example const work = await makePartialDir("/backups", "prod_20261127T093512Z"); */
 export async function makePartialDir(parent: string, finalName: string): Promise<string> {
   await mkdir(parent, { recursive: true });
-  const dir = path.join(parent, `.${finalName}.partial-${randomBytes(4).toString("hex")}`);
+  const dir = partialPath(parent, finalName);
   await mkdir(dir, { mode: 0o700 });
   return dir;
+}
+
+/** A fresh hidden work path beside `finalName` (not created). @example partialPath("/fs", "prod") // "/fs/.prod.partial-1a2b3c4d" */
+export function partialPath(parent: string, finalName: string): string {
+  return path.join(parent, `.${finalName}.partial-${randomBytes(4).toString("hex")}`);
 }
 
 /**
@@ -149,12 +154,12 @@ export async function publishDir(partial: string, finalPath: string): Promise<vo
   await fsyncPath(path.dirname(finalPath));
 }
 
-/** Removes a path without complaint (cleanup on failure). */
+/** Removes a path without complaint (cleanup on failure). @example await removeQuietly(workDir); */
 export async function removeQuietly(p: string | undefined): Promise<void> {
   if (p) await rm(p, { recursive: true, force: true }).catch(() => {});
 }
 
-/** True when something exists at `p`. */
+/** True when something exists at `p`. @example if (await exists(finalPath)) throw …; */
 export async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
@@ -164,7 +169,7 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** UTC timestamp usable in file and database names: `20261127T093512Z`. */
+/** UTC timestamp usable in file and database names. @example compactTimestamp(new Date("2026-11-27T09:35:12Z")) // "20261127T093512Z" */
 export function compactTimestamp(d: Date = new Date()): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }

@@ -82,7 +82,7 @@ export interface FilestoreContents {
 // Content files are `<2 hex>/<sha1>`; `checklist/<2 hex>/<sha1>` are Odoo's empty garbage-collection markers.
 const SHA1_NAME = /^[0-9a-f]{2}\/([0-9a-f]{40})$/;
 
-/** Normalizes an archive entry name: no leading `./`, no trailing `/`. */
+/** Normalizes an archive entry name: no leading `./`, no trailing `/`. @example normalizeEntryName("./02/ab") // "02/ab" */
 export function normalizeEntryName(name: string): string {
   return name.replace(/^(\.\/)+/, "").replace(/\/+$/, "");
 }
@@ -111,7 +111,7 @@ export async function readFilestoreTar(source: Readable, signal?: AbortSignal): 
   return result;
 }
 
-/** Adds one file's bytes to `result`, checking sha1-named content. */
+/** Adds one file's bytes to `result`, checking sha1-named content. @example await checkEntry("02/027b…", entryStream, contents); */
 export async function checkEntry(name: string, content: AsyncIterable<Buffer> | Iterable<Buffer>, result: FilestoreContents): Promise<void> {
   const expected = name.match(SHA1_NAME)?.[1];
   const hash = expected ? createHash("sha1") : undefined;
@@ -150,7 +150,7 @@ export async function extractFilestoreTar(source: Readable, dest: string, signal
   return { files, bytes };
 }
 
-/** Writes one filestore file from a stream into `dest`, refusing names that escape it. */
+/** Writes one filestore file from a stream into `dest`, refusing names that escape it. @example await writeFilestoreFile(dest, "02/027b…", stream); */
 export async function writeFilestoreFile(dest: string, name: string, content: Readable): Promise<number> {
   const target = safeJoin(dest, normalizeEntryName(name));
   await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
@@ -168,7 +168,7 @@ function countBytes(add: (n: number) => void) {
   };
 }
 
-/** `dest/name`, refusing absolute names and `..` components. */
+/** `dest/name`, refusing absolute names and `..` components. @example safeJoin("/fs", "02/ab") // "/fs/02/ab" */
 export function safeJoin(dest: string, name: string): string {
   if (!name || path.isAbsolute(name) || name.split("/").some((p) => p === ".." || p === "")) {
     throw new UsageError(`refusing archive entry outside the filestore: ${JSON.stringify(name)}`, { code: "UNSAFE_ARCHIVE_ENTRY" });
@@ -176,7 +176,7 @@ export function safeJoin(dest: string, name: string): string {
   return path.join(dest, name);
 }
 
-/** A writable that discards everything. */
+/** A writable that discards everything. @example entry.pipe(discard()); */
 export function discard(): Writable {
   return new Writable({ write: (_c, _e, cb) => cb() });
 }

@@ -27,7 +27,7 @@ export function parsePgToolVersion(text: string): PgToolVersion | undefined {
   return { version: [m[1], m[2], m[3]].filter((x) => x !== undefined).join("."), major };
 }
 
-/** Major version of a `server_version_num` (150018 → 15, 90624 → 9.6). */
+/** Major version of a `server_version_num`. @example serverMajor(150018) // 15 */
 export function serverMajor(versionNum: number): number {
   return versionNum >= 100000 ? Math.floor(versionNum / 10000) : Number(`${Math.floor(versionNum / 10000)}.${Math.floor(versionNum / 100) % 100}`);
 }
@@ -68,7 +68,9 @@ export function assertPgDumpFits(tool: PgToolVersion, serverVersionNum: number, 
 
 /**
  * Turns a failed tool run into a typed error: connection problems are `EnvironmentError`s, anything else an
- * `OperationFailedError`; stderr (redacted) is in `details.stderr`, its last line in the message.
+ * `OperationFailedError`; stderr (redacted) is in `details.stderr`, its first error line in the message.
+ *
+ * @example if (r.exitCode !== 0) throw toolFailure("pg_dump", r, url, "dumping prod");
  */
 export function toolFailure(tool: string, result: ExecResult, dbUrl: string | undefined, what: string): Error {
   const stderr = redactText(result.stderr);
@@ -87,7 +89,7 @@ export function toolFailure(tool: string, result: ExecResult, dbUrl: string | un
   return new OperationFailedError(message, { code: `${tool.toUpperCase().replace(/[^A-Z]/g, "_")}_FAILED`, details });
 }
 
-/** The line of a tool's stderr that explains a failure: its first `error:` line, else its last line. */
+/** The line of a tool's stderr that explains a failure: its first `error:` line, else its last line. @example errorLine(r.stderr) */
 export function errorLine(text: string): string {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   // pg_restore ends with "warning: errors ignored on restore: N"; the cause is the first error line.

@@ -76,7 +76,7 @@ export async function restoreInto(o: RestoreIntoOptions): Promise<void> {
   }
 }
 
-/** `CREATE DATABASE name TEMPLATE template0` on the server of `serverUrl`. */
+/** `CREATE DATABASE name TEMPLATE template0` on the server of `serverUrl`. @example await createDatabase(url, "prod_restore_x"); */
 export async function createDatabase(serverUrl: string, name: string, signal?: AbortSignal): Promise<void> {
   await withClient(withDatabase(serverUrl, "postgres"), (c) => c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`), {
     signal,
@@ -84,7 +84,7 @@ export async function createDatabase(serverUrl: string, name: string, signal?: A
   });
 }
 
-/** Drops a database odoo-deploy created (scratch or half-restored), terminating its sessions. */
+/** Drops a database odoo-deploy created (scratch or half-restored), terminating its sessions. @example await dropCreatedDatabase(url, "prod_verify_ab12"); */
 export async function dropCreatedDatabase(serverUrl: string, name: string): Promise<void> {
   await withClient(withDatabase(serverUrl, "postgres"), (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`), {
     applicationName: "odoo-deploy restore",

@@ -13,7 +13,7 @@ import { durationSince, type Check, type EventHandler, type ReportBase } from ".
 import { createLocalRunner } from "../runner/local.js";
 import type { CommandRunner } from "../runner/types.js";
 import { redactUrl } from "../util/redact.js";
-import { compactTimestamp, exists, fsyncPath, hashFile, makePartialDir, removeQuietly } from "./files.js";
+import { compactTimestamp, exists, fsyncPath, hashFile, partialPath, removeQuietly } from "./files.js";
 import { extractFilestoreTar, writeFilestoreFile } from "./filestore.js";
 import { locateBackup, type LocatedBackup } from "./manifest.js";
 import { dropCreatedDatabase, restoreInto } from "./restore-into.js";
@@ -155,8 +155,8 @@ export async function restoreDatabase(options: RestoreDatabaseOptions): Promise<
       if (hasFs) {
         const fsOk = await run("restore-filestore", async () => {
           const finalFs = path.join(fsParent, fsNameFor(newDb));
-          fsWork = await makePartialDir(fsParent, fsNameFor(newDb));
-          await removeQuietly(fsWork);
+          await mkdir(fsParent, { recursive: true });
+          fsWork = partialPath(fsParent, fsNameFor(newDb));
           const stats = await extractFilestore(backup, fsWork, options.signal);
           await fsyncPath(fsParent);
           await rename(fsWork, finalFs);

@@ -87,7 +87,7 @@ export async function openDumpSnapshot(dbUrl: string, signal?: AbortSignal): Pro
   }
 }
 
-/** `schema.table` key of row counts. */
+/** `schema.table` key of row counts. @example tableKey({ schema: "public", name: "res_partner" }) // "public.res_partner" */
 export function tableKey(t: { schema: string; name: string }): string {
   return `${t.schema}.${t.name}`;
 }

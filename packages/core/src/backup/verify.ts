@@ -71,7 +71,7 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verify
   return report;
 }
 
-/** Verification of an already located backup (also used before publication, on the work directory). */
+/** Verification of an already located backup (also used before publication, on the work directory). @example await verifyLocated(await locateBackup(dir), { level: "basic" }); */
 export async function verifyLocated(backup: LocatedBackup, options: Omit<VerifyBackupOptions, "path">, prior: PriorChecks = {}): Promise<VerifyReport> {
   const start = performance.now();
   const level = options.level ?? "basic";

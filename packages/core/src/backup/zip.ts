@@ -52,6 +52,8 @@ export async function openZip(file: string): Promise<OpenZip> {
 /**
  * Reads an entry to the end through `consume`, then checks its CRC-32 against the zip's record. Throws when
  * they differ.
+ *
+ * @example await readEntryChecked(zip, zip.find("dump.sql")!, (chunk) => hash.update(chunk));
  */
 export async function readEntryChecked(zip: OpenZip, entry: yauzl.Entry, consume: (chunk: Buffer) => void): Promise<void> {
   const stream = await zip.open(entry);
@@ -88,6 +90,8 @@ export interface ZipReadResult {
 /**
  * Reads every entry of an Odoo zip (CRC-checked): `dump.sql` through `onDump`, filestore files counted and,
  * for sha1-named files, their content compared with their name.
+ *
+ * @example const r = await readZipFully(zip, (c) => scanner.push(c));
  */
 export async function readZipFully(zip: OpenZip, onDump: (chunk: Buffer) => void, signal?: AbortSignal): Promise<ZipReadResult> {
   const filestore: FilestoreContents = { files: new Set(), bytes: 0, contentMismatch: [] };

@@ -34,7 +34,7 @@ export function asideDatabaseName(database: string, at: Date = new Date()): stri
   return fitDatabaseName(database, `_before_${ts}`);
 }
 
-/** True when a database of that name exists on the server of `url`. */
+/** True when a database of that name exists on the server of `url`. @example await databaseExists(url, "odoo_prod") */
 export async function databaseExists(url: string, name: string): Promise<boolean> {
   return withClient(withDatabase(url, "postgres"), async (c) => (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount === 1);
 }
