@@ -172,4 +172,18 @@ describe("backup failures", () => {
     expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db.name}_%`])).toEqual([]);
     rmSync(out, { recursive: true, force: true });
   });
+
+  test("a pg_dump older than the server is refused before anything is written", async ({ db }) => {
+    const out = tempDir("bk-out-");
+    // Stands in for an old client install: prints what pg_dump 13 prints, and would fail if ever run to dump.
+    const fake = path.join(out, "..", `${path.basename(out)}-pg_dump13`);
+    writeFileSync(fake, "#!/bin/sh\n[ \"$1\" = --version ] && echo 'pg_dump (PostgreSQL) 13.16' && exit 0\nexit 99\n", { mode: 0o755 });
+    const err = await backupDatabase({ dbUrl: db.url, directory: out, pgDump: fake }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as EnvironmentError).code).toBe("PG_DUMP_TOO_OLD");
+    expect((err as Error).message).toMatch(/pg_dump 13.16 on local is older than the PostgreSQL 15 server/);
+    expect(readdirSync(out)).toEqual([]);
+    rmSync(fake);
+    rmSync(out, { recursive: true, force: true });
+  });
 });
