@@ -1,5 +1,7 @@
 import { execa } from "execa";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { test, expect } from "./vitest.js";
 import { IMAGE_USER } from "./docker.js";
 
@@ -20,15 +22,18 @@ test("a container from the registry-free node image runs on the local engine, ho
 });
 
 test("buildImage copies a binary with the libraries ldd lists, and reuses an unchanged image", async ({ docker }) => {
-  const opts = { tag: "odoo-deploy-test/harness-sh:local", binaries: ["/bin/sh", "/bin/cat"], dirs: ["/data"] };
+  const marker = path.join(mkdtempSync(path.join(os.tmpdir(), "odoo-deploy-image-test-")), "marker.txt");
+  writeFileSync(marker, "copied into the image\n");
+  const opts = { tag: "odoo-deploy-test/harness-sh:local", binaries: ["/bin/sh", "/bin/cat"], dirs: ["/data"], files: { "/etc/odoo-deploy/marker.txt": marker } };
   const tag = await docker.buildImage(opts);
   const id1 = (await execa("docker", ["image", "inspect", "--format", "{{.Id}}", tag])).stdout;
-  expect(await docker.run(tag, ["sh", "-c", "echo made-of-host-files | cat; test -d /data && test -w /tmp && echo dirs-ok"])).toBe(
-    "made-of-host-files\ndirs-ok",
-  );
+  expect(
+    await docker.run(tag, ["sh", "-c", "echo made-of-host-files | cat; test -d /data && test -w /tmp && echo dirs-ok; cat /etc/odoo-deploy/marker.txt"]),
+  ).toBe("made-of-host-files\ndirs-ok\ncopied into the image");
   // A second build with the same inputs (even from a fresh cache in another process) keeps the same image.
   const again = await execa(process.execPath, ["--import", "tsx", "-e", `import("${new URL("./docker.ts", import.meta.url).pathname}").then(m => m.buildImage(${JSON.stringify(opts)}))`], { reject: false });
   expect(again.exitCode, String(again.stderr)).toBe(0);
   const id2 = (await execa("docker", ["image", "inspect", "--format", "{{.Id}}", tag])).stdout;
   expect(id2).toBe(id1);
+  rmSync(path.dirname(marker), { recursive: true, force: true });
 });
