@@ -4,7 +4,7 @@ import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, type LocaleData } from "./locale.js";
 import { deriveKey, Draw, lastHigh, sipHash, type PrfKey } from "./prf.js";
-import { asciiFold, loremOfLength, replaceHtmlText, replaceWords } from "./text.js";
+import { loremOfLength, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
 export interface RowView {
@@ -17,8 +17,12 @@ export interface RowView {
 /** A compiled column rule: original value (never NULL: NULL stays NULL) → anonymized value. */
 export type ColumnTransform = (value: string, row: RowView) => string | null;
 
-/** Per-domain memo caches are dropped past this many entries, keeping memory bounded. */
-const MEMO_LIMIT = 100_000;
+/**
+ * Memo: a direct-mapped cache per strategy domain, indexed by the keyed hash that is computed anyway. Fixed size,
+ * so memory stays bounded; values longer than MEMO_MAX_LENGTH are not kept (free text rarely repeats).
+ */
+const MEMO_SLOTS = 1 << 14;
+const MEMO_MAX_LENGTH = 128;
 
 /** Options of {@link Anonymizer}. */
 export interface AnonymizerOptions {
@@ -43,7 +47,7 @@ export class Anonymizer {
   readonly locale: string;
   /** Values transformed (memo hits included), for throughput figures. */
   fakeValues = 0;
-  private readonly memos = new Map<string, Map<string, string | null>>();
+  private readonly memos = new Map<string, { keys: (string | undefined)[]; values: (string | null)[] }>();
   private readonly draw = new Draw();
   private readonly fakers = new Map<string, Faker>();
 
@@ -53,37 +57,37 @@ export class Anonymizer {
     this.locale = options.locale ?? "en";
   }
 
-  /** Seeds the shared draw from the keyed hash of `domain` + value; returns it. */
-  private seeded(domain: string, value: string): Draw {
-    const lo = sipHash(this.key, domain + value);
-    return this.draw.seed(lo, lastHigh());
-  }
-
-  /** 52 bits of the keyed hash in base 36 (10 characters): unique in practice. */
-  private tag(domain: string, value: string, length = 10): string {
+  /** `length` base-36 characters drawn from the keyed draw (≈5.2 bits each): unique in practice from 10 on. */
+  private tagOf(d: Draw, length: number): string {
     let out = "";
-    for (let i = 0; out.length < length; i++) {
-      const lo = sipHash(this.key, `${domain}${i}\u0000${value}`);
-      const hi = lastHigh();
-      out += (hi * 1048576 + (lo >>> 12)).toString(36).padStart(10, "0");
-    }
-    return out.slice(0, length);
+    for (let i = 0; i < length; i++) out += BASE36[d.below(36)];
+    return out;
   }
 
-  private memo(domain: string, fn: (value: string) => string | null): ColumnTransform {
+  /**
+   * A transform keyed on the value: hashes `domain` + value under the key, seeds a draw from it, and builds
+   * the fake with `fn`; repeated values come from the memo.
+   */
+  private memo(domain: string, fn: (value: string, d: Draw) => string | null, normalize?: (v: string) => string): ColumnTransform {
     let cache = this.memos.get(domain);
     if (!cache) {
-      cache = new Map();
+      cache = { keys: new Array<string | undefined>(MEMO_SLOTS), values: new Array<string | null>(MEMO_SLOTS) };
       this.memos.set(domain, cache);
     }
-    const c = cache;
+    const { keys, values } = cache;
+    const draw = this.draw;
+    const key = this.key;
     return (value) => {
       this.fakeValues++;
-      const hit = c.get(value);
-      if (hit !== undefined || c.has(value)) return hit!;
-      const out = fn(value);
-      if (c.size >= MEMO_LIMIT) c.clear();
-      c.set(value, out);
+      const k = normalize ? normalize(value) : value;
+      const lo = sipHash(key, domain + k);
+      const slot = lo & (MEMO_SLOTS - 1);
+      if (keys[slot] === k) return values[slot]!;
+      const out = fn(k, draw.seed(lo, lastHigh()));
+      if (k.length <= MEMO_MAX_LENGTH) {
+        keys[slot] = k;
+        values[slot] = out;
+      }
       return out;
     };
   }
@@ -132,64 +136,46 @@ export class Anonymizer {
         return () => value;
       }
       case "name":
-        return this.memo(`name:${loc}\u0000`, (v) => this.fullName(L, this.seeded(`name:${loc}\u0000`, v.trim().toLowerCase())));
+        return this.memo(`name:${loc}\u0000`, (_v, d) => this.fullName(L, d), lowerTrim);
       case "first_name":
-        return this.memo(`first:${loc}\u0000`, (v) => this.seeded(`first:${loc}\u0000`, v).pick(L.list("person.first_name")));
+        return this.memo(`first:${loc}\u0000`, (_v, d) => d.pick(L.list("person.first_name")));
       case "last_name":
-        return this.memo(`last:${loc}\u0000`, (v) => this.seeded(`last:${loc}\u0000`, v).pick(L.list("person.last_name")));
+        return this.memo(`last:${loc}\u0000`, (_v, d) => d.pick(L.list("person.last_name")));
       case "company":
-        return this.memo(`company:${loc}\u0000`, (v) => {
-          const d = this.seeded(`company:${loc}\u0000`, v);
-          return L.expand(d.pick(L.list("company.name_pattern")), d);
-        });
+        return this.memo(`company:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("company.name_pattern")), d));
       case "street":
-        return this.memo(`street:${loc}\u0000`, (v) => {
-          const d = this.seeded(`street:${loc}\u0000`, v);
-          return `${L.expand(d.pick(L.list("location.building_number")), d)} ${L.expand(d.pick(L.list("location.street_pattern")), d)}`;
-        });
+        return this.memo(`street:${loc}\u0000`, (_v, d) => `${L.expand(d.pick(L.list("location.building_number")), d)} ${L.expand(d.pick(L.list("location.street_pattern")), d)}`);
       case "street2":
-        return this.memo(`street2:${loc}\u0000`, (v) => {
-          const d = this.seeded(`street2:${loc}\u0000`, v);
-          return L.expand(d.pick(L.list("location.secondary_address")), d);
-        });
+        return this.memo(`street2:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("location.secondary_address")), d));
       case "city":
-        return this.memo(`city:${loc}\u0000`, (v) => {
-          const d = this.seeded(`city:${loc}\u0000`, v);
-          return L.expand(d.pick(L.list("location.city_pattern")), d);
-        });
+        return this.memo(`city:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("location.city_pattern")), d));
       case "zip":
-        return this.memo(`zip:${loc}\u0000`, (v) => {
-          const d = this.seeded(`zip:${loc}\u0000`, v);
-          return L.expand(d.pick(L.list("location.postcode")), d);
-        });
+        return this.memo(`zip:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("location.postcode")), d));
       case "phone":
-        return this.memo(`phone:${loc}\u0000`, (v) => {
-          // Digits only: "+32 2 555 01 02" and "+3225550102" are the same number.
-          const d = this.seeded(`phone:${loc}\u0000`, v.replace(/\D/g, "") || v);
-          return L.expand(d.pick(L.list("phone_number.format")), d);
-        });
+        // Digits only: "+32 2 555 01 02" and "+3225550102" are the same number.
+        return this.memo(`phone:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("phone_number.format")), d), digitsOf);
       case "email": {
         const domain = r.domain ?? "example.com";
-        const addr = (a: string) => {
-          const norm = a.trim().toLowerCase();
-          const d = this.seeded(`email\u0000`, norm);
-          const first = asciiFold(d.pick(L.list("person.first_name"))) || "user";
-          const last = asciiFold(d.pick(L.list("person.last_name"))) || "name";
-          return `${first}.${last}.${this.tag("emailtag\u0000", norm, 6)}@${domain}`;
+        const firsts = L.folded("person.first_name");
+        const lasts = L.folded("person.last_name");
+        // One address, case-insensitive: the same fake in res_partner.email, email_normalized and crm_lead.email_from.
+        const addr = this.memo("email\u0000", (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${this.tagOf(d, 6)}@${domain}`, lowerTrim);
+        const display = this.memo(`name:${loc}\u0000`, (_v, d) => this.fullName(L, d), lowerTrim);
+        return (v, row) => {
+          if (!v.includes("<") && !v.includes(",")) return addr(v, row);
+          this.fakeValues++;
+          return rewriteAddresses(v, (a) => addr(a, row)!, (n) => display(n, row)!);
         };
-        const display = (n: string) => this.fullName(L, this.seeded(`name:${loc}\u0000`, n.trim().toLowerCase()));
-        return this.memo(`email:${domain}:${loc}\u0000`, (v) => rewriteAddresses(v, addr, display));
       }
       case "hash": {
         const length = r.length ?? 16;
         const prefix = r.prefix ?? "";
-        return this.memo(`hash:${length}\u0000`, (v) => prefix + this.tag("hash\u0000", v, length));
+        return this.memo(`hash\u0000`, (_v, d) => prefix + this.tagOf(d, length));
       }
       case "uuid":
-        return this.memo("uuid\u0000", (v) => {
-          const h = this.tag("uuid\u0000", v, 26);
+        return this.memo("uuid\u0000", (_v, d) => {
           let hex = "";
-          for (let i = 0; i < 4; i++) hex += (sipHash(this.key, `uuid${i}\u0000${h}`) >>> 0).toString(16).padStart(8, "0");
+          for (let i = 0; i < 4; i++) hex += d.next().toString(16).padStart(8, "0");
           return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${"89ab"[parseInt(hex[16]!, 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
         });
       case "mask": {
@@ -227,8 +213,7 @@ export class Anonymizer {
       case "noise": {
         const ratio = r.ratio;
         const days = r.days;
-        return this.memo(`noise:${ratio}:${days}\u0000`, (v) => {
-          const d = this.seeded(`noise\u0000`, v);
+        return this.memo(`noise\u0000`, (v, d) => {
           const u = d.next() / 4294967296;
           const m = /^(\d{4})-(\d{2})-(\d{2})(.*)$/s.exec(v);
           if (m && days !== undefined) {
@@ -244,19 +229,19 @@ export class Anonymizer {
       }
       case "html":
         if (r.mode === "whole") {
-          return this.memo("htmlwhole\u0000", (v) => `<p>${loremOfLength(Math.min(v.length, 400), this.seeded("htmlwhole\u0000", v))}</p>`);
+          return this.memo("htmlwhole\u0000", (v, d) => `<p>${loremOfLength(Math.min(v.length, 400), d)}</p>`);
         }
-        return this.memo("html\u0000", (v) => replaceHtmlText(v, this.seeded("html\u0000", v)));
+        return this.memo("html\u0000", (v, d) => replaceHtmlText(v, d));
       case "lorem":
-        return this.memo("lorem\u0000", (v) => replaceWords(v, this.seeded("lorem\u0000", v)));
+        return this.memo("lorem\u0000", (v, d) => replaceWords(v, d));
       case "fake": {
         const faker = this.faker(loc);
         const [mod, method] = r.method.split(".") as [string, string];
         const fn = (faker as unknown as Record<string, Record<string, unknown>>)[mod]?.[method];
         if (typeof fn !== "function") throw new UsageError(`unknown faker method ${r.method}`, { code: "UNKNOWN_FAKER_METHOD" });
         const domain = `fake:${r.method}:${loc}\u0000`;
-        return this.memo(domain, (v) => {
-          faker.seed(sipHash(this.key, domain + v));
+        return this.memo(domain, (_v, d) => {
+          faker.seed(d.next());
           return String((fn as () => unknown).call(faker[mod as keyof Faker]));
         });
       }
@@ -315,6 +300,10 @@ export class Anonymizer {
     return f;
   }
 }
+
+const BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz";
+const lowerTrim = (v: string) => v.trim().toLowerCase();
+const digitsOf = (v: string) => v.replace(/\D/g, "") || v;
 
 /**
  * Rewrites the addresses of an e-mail header-like value: `a@b.c`, `"Name" <a@b.c>`, `Name <a@b.c>`, and

@@ -1,6 +1,7 @@
 import { allLocales, type LocaleDefinition } from "@faker-js/faker";
 import { UsageError } from "@odoo-deploy/core";
 import type { Draw } from "./prf.js";
+import { asciiFold } from "./text.js";
 
 /**
  * Direct access to faker's locale data (name lists, street patterns, phone formats), with the usual fallback
@@ -10,6 +11,8 @@ import type { Draw } from "./prf.js";
 export class LocaleData {
   private readonly chain: LocaleDefinition[];
   private readonly cache = new Map<string, readonly string[]>();
+  private readonly foldedCache = new Map<string, readonly string[]>();
+  private readonly patterns = new Map<string, (draw: Draw) => string>();
 
   constructor(readonly locale: string) {
     const defs = allLocales as Record<string, LocaleDefinition>;
@@ -39,26 +42,55 @@ export class LocaleData {
     return found;
   }
 
+  /** The list at `path` folded to lowercase ASCII letters (for e-mail local parts). */
+  folded(path: string): readonly string[] {
+    let f = this.foldedCache.get(path);
+    if (!f) {
+      f = this.list(path).map(asciiFold);
+      this.foldedCache.set(path, f);
+    }
+    return f;
+  }
+
   /**
    * Expands a faker pattern: `{{person.firstName}}` references (camelCase method names map to snake_case data),
    * `#` a digit, `!` a digit 2–9.
    */
   expand(pattern: string, draw: Draw, depth = 0): string {
-    let out = pattern;
-    if (out.includes("{{") && depth < 4) {
-      out = out.replace(/\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}/g, (_m, mod: string, method: string) => {
-        const items = this.list(`${mod}.${toSnake(method)}`);
-        return items.length ? this.expand(draw.pick(items), draw, depth + 1) : "";
-      });
+    let compiled = this.patterns.get(pattern);
+    if (!compiled) {
+      compiled = this.compilePattern(pattern, depth);
+      this.patterns.set(pattern, compiled);
     }
-    if (out.includes("#") || out.includes("!")) {
+    return compiled(draw);
+  }
+
+  /** Parses a pattern once into literal parts, list references and digit placeholders. */
+  private compilePattern(pattern: string, depth: number): (draw: Draw) => string {
+    if (!/\{\{|[#!]/.test(pattern)) return () => pattern;
+    const parts: (string | ((d: Draw) => string))[] = [];
+    const re = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}|#|!/g;
+    let last = 0;
+    for (let m = re.exec(pattern); m; m = re.exec(pattern)) {
+      if (m.index > last) parts.push(pattern.slice(last, m.index));
+      last = re.lastIndex;
+      if (m[0] === "#") parts.push((d) => DIGITS[d.below(10)]!);
+      else if (m[0] === "!") parts.push((d) => DIGITS[2 + d.below(8)]!);
+      else {
+        const items = depth < 4 ? this.list(`${m[1]}.${toSnake(m[2]!)}`) : [];
+        parts.push(items.length ? (d) => this.expand(d.pick(items), d, depth + 1) : () => "");
+      }
+    }
+    if (last < pattern.length) parts.push(pattern.slice(last));
+    return (d) => {
       let s = "";
-      for (const ch of out) s += ch === "#" ? String(draw.below(10)) : ch === "!" ? String(2 + draw.below(8)) : ch;
-      out = s;
-    }
-    return out;
+      for (const p of parts) s += typeof p === "string" ? p : p(d);
+      return s;
+    };
   }
 }
+
+const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 function toSnake(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -4,7 +4,7 @@ import { lastHigh, sipHash, type PrfKey } from "./prf.js";
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
 const M = (1n << 64n) - 1n;
 const rotl = (x: bigint, b: number) => ((x << BigInt(b)) | (x >> BigInt(64 - b))) & M;
-function reference(key: Buffer, bytes: Buffer): bigint {
+function reference(key: Buffer, bytes: Buffer, c = 2, d = 4): bigint {
   const k0 = key.readBigUInt64LE(0);
   const k1 = key.readBigUInt64LE(8);
   let v0 = k0 ^ 0x736f6d6570736575n, v1 = k1 ^ 0x646f72616e646f6dn, v2 = k0 ^ 0x6c7967656e657261n, v3 = k1 ^ 0x7465646279746573n;
@@ -17,23 +17,25 @@ function reference(key: Buffer, bytes: Buffer): bigint {
   const end = bytes.length - (bytes.length % 8);
   for (let i = 0; i < end; i += 8) {
     const m = bytes.readBigUInt64LE(i);
-    v3 ^= m; round(); round(); v0 ^= m;
+    v3 ^= m; for (let r = 0; r < c; r++) round(); v0 ^= m;
   }
   let b = BigInt(bytes.length & 0xff) << 56n;
   for (let i = 0; i < bytes.length % 8; i++) b |= BigInt(bytes[end + i]!) << BigInt(8 * i);
-  v3 ^= b; round(); round(); v0 ^= b;
-  v2 ^= 0xffn; round(); round(); round(); round();
+  v3 ^= b; for (let r = 0; r < c; r++) round(); v0 ^= b;
+  v2 ^= 0xffn; for (let r = 0; r < d; r++) round();
   return (v0 ^ v1 ^ v2 ^ v3) & M;
 }
 
-test("sipHash is SipHash-2-4 over UTF-16LE bytes (official vector and a BigInt reference)", () => {
+test("sipHash is SipHash-c-d over UTF-16LE bytes (official 2-4 vector, BigInt reference for 2-4 and 1-3)", () => {
   const kb = Buffer.from([...Array(16).keys()]);
   const key: PrfKey = [kb.readUInt32LE(0), kb.readUInt32LE(4), kb.readUInt32LE(8), kb.readUInt32LE(12)];
   // Official test vector for the empty message under key 00..0f.
   expect(reference(kb, Buffer.alloc(0))).toBe(0x726fdb47dd0e0e31n);
   for (const s of ["", "a", "ab", "abc", "abcd", "abcde", "héllo wörld €", "x".repeat(33), "john.smith@example.com", "🎉漢字"]) {
-    const lo = sipHash(key, s);
-    const got = (BigInt(lastHigh()) << 32n) | BigInt(lo);
-    expect(got.toString(16), s).toBe(reference(kb, Buffer.from(s, "utf16le")).toString(16));
+    for (const [c, d] of [[2, 4], [1, 3]] as const) {
+      const lo = sipHash(key, s, c, d);
+      const got = (BigInt(lastHigh()) << 32n) | BigInt(lo);
+      expect(got.toString(16), `${s} ${c}-${d}`).toBe(reference(kb, Buffer.from(s, "utf16le"), c, d).toString(16));
+    }
   }
 });

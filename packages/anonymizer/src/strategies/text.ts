@@ -13,18 +13,20 @@ const BY_LENGTH: string[][] = [];
 for (const w of LOREM) (BY_LENGTH[w.length] ??= []).push(w);
 const LENGTHS = BY_LENGTH.map((_, i) => i).filter((i) => BY_LENGTH[i]);
 
+// For each length up to the longest lorem word: the list of the shortest lorem words at least that long.
+const FOR_LENGTH: string[][] = [];
+for (let len = 0; len <= LENGTHS[LENGTHS.length - 1]!; len++) FOR_LENGTH[len] = BY_LENGTH[LENGTHS.find((l) => l >= len)!]!;
+const LONGEST = FOR_LENGTH[FOR_LENGTH.length - 1]!;
+
 function wordOfLength(len: number, draw: Draw): string {
-  let best = LENGTHS[LENGTHS.length - 1]!;
-  for (const l of LENGTHS) {
-    if (l >= len) {
-      best = l;
-      break;
-    }
-  }
-  return draw.pick(BY_LENGTH[best]!);
+  return draw.pick(FOR_LENGTH[len] ?? LONGEST);
 }
 
-const WORD = /[\p{L}\p{N}]+/gu;
+// Letters and digits: ASCII ranges, and any code unit from U+00C0 up except general and CJK punctuation.
+function isWordUnit(c: number): boolean {
+  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+  return c >= 0xc0 && !(c >= 0x2000 && c <= 0x206f) && !(c >= 0x3000 && c <= 0x303f) && c !== 0xfeff;
+}
 
 /**
  * Replaces every word (letters and digits) by a lorem word of a similar length, keeping punctuation, spacing
@@ -33,12 +35,23 @@ const WORD = /[\p{L}\p{N}]+/gu;
  * @example replaceWords("Call John at 555 1234", draw) // "Amet quia et dol ipsa"
  */
 export function replaceWords(text: string, draw: Draw): string {
-  return text.replace(WORD, (w) => {
-    const r = wordOfLength(w.length, draw);
-    const first = w.charCodeAt(0);
-    // keep a capital where there was one (65-90: A-Z)
-    return first >= 65 && first <= 90 ? r.charAt(0).toUpperCase() + r.slice(1) : r;
-  });
+  let out = "";
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    let j = i;
+    while (j < n && !isWordUnit(text.charCodeAt(j))) j++;
+    if (j > i) out += text.slice(i, j);
+    if (j >= n) break;
+    let k = j;
+    while (k < n && isWordUnit(text.charCodeAt(k))) k++;
+    const r = wordOfLength(k - j, draw);
+    const first = text.charCodeAt(j);
+    // keep a capital where there was one
+    out += first >= 65 && first <= 90 ? r.charAt(0).toUpperCase() + r.slice(1) : r;
+    i = k;
+  }
+  return out;
 }
 
 const MARKUP = /(<!--[\s\S]*?-->|<[^>]*>|&[#a-zA-Z0-9]+;)/;
