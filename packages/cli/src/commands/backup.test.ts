@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -116,6 +117,33 @@ describe("odoo-deploy backup / backup verify / backup list / backup prune / rest
       await pg.query(`DROP ROLE ${role}`);
     }
     rmSync(out, { recursive: true, force: true });
+  });
+
+  test("--filestore-on odoo archives the filestore on odoo.runner's host (SSH) from odoo-deploy.yaml", async ({ db, pg, sshd }) => {
+    const { dataDir, filestoreDir } = await odooShaped(pg, db.name);
+    execFileSync("chmod", ["-R", "a+rX", dataDir]);
+    const out = mkdtempSync(path.join(os.tmpdir(), "cli-bk-out-"));
+    const conf = path.join(out, "odoo-deploy.yaml");
+    writeFileSync(
+      conf,
+      [
+        "version: 1",
+        "defaultEnvironment: test",
+        "environments:",
+        "  test:",
+        `    database: { url: "${db.url}" }`,
+        `    odoo: { runner: ssh, ssh: { host: "${sshd.host}", port: ${sshd.port}, user: "${sshd.user}", privateKeyPath: "${sshd.privateKeyPath}", knownHostsPath: "${sshd.knownHostsPath}" } }`,
+        `    backups: { directory: "${path.join(out, "backups")}", filestoreDir: "${filestoreDir}" }`,
+        "",
+      ].join("\n"),
+    );
+    const r = await runCaptured(["--file", conf, "backup", "--filestore-on", "odoo", "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const rep = r.json<{ steps: { name: string; detail?: string }[]; manifest: { odoo_deploy: { filestore: { fileCount: number } } } }>();
+    expect(rep.steps.find((x) => x.name === "filestore")!.detail).toMatch(/^2 files on ssh:/);
+    expect(rep.manifest.odoo_deploy.filestore.fileCount).toBe(2);
+    rmSync(out, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test("usage errors exit 2", async () => {

@@ -18,13 +18,23 @@ import type { HumanOutput } from "../render/human.js";
 
 /** The runner PostgreSQL's tools (pg_dump, pg_restore, psql) run on: `database.runner` and its settings. @example const runner = databaseRunner(ctx.settings); */
 export function databaseRunner(s: Settings): CommandRunner {
-  const d = s.database ?? {};
+  return runnerFor("database", s.database ?? {});
+}
+
+/** The runner of the Odoo host (`odoo.runner`, exec in `odoo.docker.container` or SSH), where the filestore lives. @example odooHostRunner(ctx.settings) */
+export function odooHostRunner(s: Settings): CommandRunner {
+  return runnerFor("odoo", s.odoo ?? {});
+}
+
+type RunnerSettings = { runner?: "local" | "docker" | "ssh"; docker?: NonNullable<Settings["database"]>["docker"]; ssh?: NonNullable<Settings["database"]>["ssh"] };
+
+function runnerFor(key: "database" | "odoo", d: RunnerSettings): CommandRunner {
   switch (d.runner ?? "local") {
     case "local":
       return createLocalRunner();
     case "docker": {
       const c = d.docker ?? {};
-      if (!c.container) throw new UsageError("database.runner docker needs database.docker.container (the PostgreSQL container)", { code: "MISSING_DOCKER_TARGET" });
+      if (!c.container) throw new UsageError(`${key}.runner docker needs ${key}.docker.container`, { code: "MISSING_DOCKER_TARGET" });
       return createDockerRunner({
         container: c.container,
         ...(c.host ? { docker: dockerConnection(c.host) } : {}),
@@ -33,7 +43,7 @@ export function databaseRunner(s: Settings): CommandRunner {
     }
     case "ssh": {
       const h = d.ssh;
-      if (!h) throw new UsageError("database.runner ssh needs database.ssh (host, user, key)", { code: "MISSING_SSH_SETTINGS" });
+      if (!h) throw new UsageError(`${key}.runner ssh needs ${key}.ssh (host, user, key)`, { code: "MISSING_SSH_SETTINGS" });
       return createSshRunner({
         host: h.host,
         user: h.user,
@@ -74,6 +84,7 @@ export default defineCommand<BackupReport & Record<string, unknown>>({
     { flags: "--db-url <url>", description: "PostgreSQL URL of the database to back up", configKey: "database.url" },
     { flags: "--out <dir>", description: "directory the backup is published in", configKey: "backups.directory" },
     { flags: "--filestore-dir <path>", description: "the database's filestore (<data_dir>/filestore/<db>)", configKey: "backups.filestoreDir" },
+    { flags: "--filestore-on <host>", description: "where --filestore-dir is: local (default), database (database.runner's host) or odoo (odoo.runner's host)", choices: ["local", "database", "odoo"] },
     { flags: "--format <format>", description: "custom (pg_dump -Fc + filestore tar) or zip (Odoo's format)", configKey: "backups.format", choices: ["custom", "zip"] },
     { flags: "--verify <level>", description: "verify before publishing: basic (default), restore, or none", choices: ["basic", "restore", "none"] },
     { flags: "--row-counts", description: "record exact row counts of every table (implied by --verify restore)", parse: "boolean" },
@@ -93,6 +104,8 @@ export default defineCommand<BackupReport & Record<string, unknown>>({
     }
     const verify = (ctx.flags.verify as string | undefined) ?? "basic";
     const runner = databaseRunner(s);
+    const on = (ctx.flags.filestoreOn as string | undefined) ?? "local";
+    const filestoreRunner = on === "database" ? runner : on === "odoo" ? odooHostRunner(s) : undefined;
     try {
       return (await backupDatabase({
         dbUrl,
@@ -100,6 +113,7 @@ export default defineCommand<BackupReport & Record<string, unknown>>({
         runner,
         format: (s.backups?.format ?? "custom") as BackupFormat,
         ...(s.backups?.filestoreDir ? { filestoreDir: s.backups.filestoreDir } : {}),
+        ...(filestoreRunner ? { filestoreRunner } : {}),
         verify: verify === "none" ? false : (verify as VerifyLevel),
         rowCounts: ctx.flags.rowCounts === true,
         metadata,
@@ -108,6 +122,7 @@ export default defineCommand<BackupReport & Record<string, unknown>>({
       })) as BackupReport & Record<string, unknown>;
     } finally {
       await runner.close();
+      if (filestoreRunner && filestoreRunner !== runner) await filestoreRunner.close();
     }
   },
   renderEvent: renderBackupProgress,
