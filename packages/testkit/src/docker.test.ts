@@ -37,3 +37,20 @@ test("buildImage copies a binary with the libraries ldd lists, and reuses an unc
   expect(id2).toBe(id1);
   rmSync(path.dirname(marker), { recursive: true, force: true });
 });
+
+test("buildImage rebuilds when a file inside a copied directory changes", async ({ docker }) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "odoo-deploy-image-dir-"));
+  try {
+    writeFileSync(path.join(dir, "a.txt"), "version 1\n");
+    const opts = { tag: "odoo-deploy-test/harness-dir:local", binaries: ["/bin/cat"], files: { "/srv/app": dir } };
+    const tag = await docker.buildImage(opts);
+    expect(await docker.run(tag, ["/bin/cat", "/srv/app/a.txt"])).toBe("version 1");
+    writeFileSync(path.join(dir, "a.txt"), "version 2\n");
+    // A fresh process (no in-memory cache) must see the change through the content hash.
+    const again = await execa(process.execPath, ["--import", "tsx", "-e", `import("${new URL("./docker.ts", import.meta.url).pathname}").then(m => m.buildImage(${JSON.stringify(opts)}))`], { reject: false });
+    expect(again.exitCode, String(again.stderr)).toBe(0);
+    expect(await docker.run(tag, ["/bin/cat", "/srv/app/a.txt"])).toBe("version 2");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

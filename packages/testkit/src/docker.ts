@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { run } from "./exec.js";
@@ -94,7 +94,7 @@ async function doBuild(options: BuildImageOptions): Promise<string> {
 
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ v: 1, env, dirs, workdir: options.workdir ?? "/", files, entries: [...hostEntries] }));
-  for (const e of hostEntries) hash.update(fingerprint(path.join("/", e)));
+  for (const e of hostEntries) hash.update(entryFingerprint(path.join("/", e)));
   for (const [, src] of files) hash.update(fingerprint(src));
   const digest = hash.digest("hex").slice(0, 32);
 
@@ -150,10 +150,23 @@ async function doBuild(options: BuildImageOptions): Promise<string> {
   return options.tag;
 }
 
+/** Size, mtime and mode of a path and, for a directory, of everything below it (a changed file rebuilds). */
 function fingerprint(p: string): string {
   try {
+    const s = statSync(p);
+    const own = `${p}:${s.size}:${s.mtimeMs}:${s.mode}`;
+    if (!s.isDirectory()) return own;
+    return [own, ...readdirSync(p).sort().map((e) => fingerprint(path.join(p, e)))].join("\n");
+  } catch {
+    return `${p}:missing`;
+  }
+}
+
+/** Fingerprint of one archive entry (not followed: symlinks and directories are entries themselves). */
+function entryFingerprint(p: string): string {
+  try {
     const s = lstatSync(p);
-    return `${p}:${s.size}:${s.mtimeMs}:${s.mode}`;
+    return s.isDirectory() ? `${p}:dir:${s.mode}` : `${p}:${s.size}:${s.mtimeMs}:${s.mode}`;
   } catch {
     return `${p}:missing`;
   }
