@@ -121,3 +121,14 @@ test("all readers share one snapshot: concurrent writes to the source do not mak
     await pg.dropDatabase(target);
   }
 });
+
+test("the check runs before every anonymization: an uncovered column refuses the run and creates nothing", async ({ pg, db }) => {
+  await pg.query(SCHEMA, [], db.name);
+  const target = `${db.name}_c`;
+  const rules = loadRules({ text: RULES.replace("note: lorem", "") });
+  const r = await anonymizeDatabase({ sourceUrl: db.url, targetUrl: pg.url(target), rules, secret: "s" });
+  expect(r.ok).toBe(false);
+  expect(r.published).toBe(false);
+  expect(r.check.uncovered).toEqual([expect.objectContaining({ table: "partner", column: "note", suggestion: "html" })]);
+  expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${target}%`])).toEqual([]);
+});

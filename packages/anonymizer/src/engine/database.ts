@@ -176,6 +176,7 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
   const coordinator = await connect(options.sourceUrl, { signal: options.signal, applicationName: APP });
   let tempCreated = false;
   let published = false;
+  let checked: AnonymizeReport["check"] | undefined;
   const workDir = mkdtempSync(path.join(os.tmpdir(), "odoo-deploy-anon-"));
   try {
     await coordinator.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -185,6 +186,7 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
       return { plan: buildPlan(catalog, rules), catalog };
     });
     const check = planReport(plan.plan);
+    checked = check;
     if (!check.ok) {
       steps[steps.length - 1] = { ...steps[steps.length - 1]!, status: "failed", detail: check.checks.filter((c) => c.status === "failed").map((c) => `${c.name}: ${c.detail ?? ""}`).join("; ") };
       return report(false, false, check);
@@ -240,7 +242,7 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
     if (e instanceof UsageError || e instanceof AbortedError || options.signal?.aborted) throw e instanceof OdooDeployError ? e : new AbortedError();
     if (!(e instanceof OdooDeployError) || e.category === "failed" || steps.some((s) => s.status === "failed")) {
       if (!steps.some((s) => s.status === "failed")) steps.push({ name: "run", status: "failed", detail: e instanceof Error ? e.message : String(e) });
-      return report(false, published, { ok: true, checks: [], tables: { copied: 0, truncated: 0, skipped: 0 }, uncovered: [], suggestedRules: "", orphans: [], invalid: [], unmatched: [] });
+      return report(false, published, checked ?? { ok: false, checks: [], tables: { copied: 0, truncated: 0, skipped: 0 }, uncovered: [], suggestedRules: "", orphans: [], invalid: [], unmatched: [] });
     }
     throw e;
   } finally {
