@@ -230,6 +230,12 @@ for (const [kind, test] of Object.entries(kinds)) {
       } else await ctx.assertGone(pid);
     });
 
+    test("an already-aborted signal stops the command too", async ({ ctx }) => {
+      const r = await ctx.runner.exec([NODE, "-e", "console.log('started'); setInterval(() => {}, 1000)"], { signal: AbortSignal.abort() });
+      expect(r.canceled).toBe(true);
+      expect(r.exitCode).not.toBe(0);
+    });
+
     test("a process that ignores SIGTERM is killed after the grace period", async ({ ctx }) => {
       const ac = new AbortController();
       const cmd = ctx.runner.spawn([NODE, "-e", "process.on('SIGTERM', () => console.log('ignored')); console.log(process.pid); setInterval(() => {}, 1000)"], {

@@ -156,7 +156,9 @@ function execTransport(
   let container: Docker.Container | undefined;
   let containerName = "";
   let exec: Docker.Exec | undefined;
-  return {
+  let started = false;
+  let requested: "TERM" | "KILL" | undefined;
+  const transport: Transport = {
     async run(io) {
       containerName = await resolveContainer();
       container = docker.getContainer(containerName);
@@ -180,6 +182,9 @@ function execTransport(
       } catch (e) {
         throw engineError(e, `starting exec in container ${containerName}`);
       }
+      started = true;
+      // Stopped before the process existed: stop it now.
+      if (requested) void transport.signal(requested).catch(() => {});
       let errHead = "";
       io.stderr.on("data", (c: Buffer) => {
         if (errHead.length < 1024) errHead += c.toString("utf8");
@@ -197,6 +202,8 @@ function execTransport(
       }
     },
     async signal(sig) {
+      requested = sig;
+      if (!started) return;
       const hostPids = killFrom === "auto" ? localProcessesWithMarker(marker) : undefined;
       if (hostPids !== undefined && hostPids.length > 0) {
         for (const pid of hostPids) tryKill(pid, sig);
@@ -219,6 +226,7 @@ function execTransport(
       await killer.start({ Detach: true });
     },
   };
+  return transport;
 }
 
 function oneOffTransport(
