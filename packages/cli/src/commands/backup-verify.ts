@@ -1,6 +1,7 @@
 import { formatDuration, UsageError, verifyBackup, type BackupEvent, type VerifyLevel, type VerifyReport } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
-import { databaseRunner, renderBackupProgress } from "./backup.js";
+import { databaseRunner } from "../runners.js";
+import { renderBackupProgress } from "./backup.js";
 
 /** `odoo-deploy backup verify PATH`: prove a backup good (exit 1 when a check fails). */
 export default defineCommand<VerifyReport & Record<string, unknown>>({

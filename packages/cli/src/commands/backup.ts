@@ -1,70 +1,16 @@
 import {
   backupDatabase,
-  createDockerRunner,
-  createLocalRunner,
-  createSshRunner,
   formatBytes,
   formatDuration,
   UsageError,
   type BackupEvent,
   type BackupFormat,
   type BackupReport,
-  type CommandRunner,
   type VerifyLevel,
 } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
-import type { Settings } from "../config/schema.js";
+import { databaseRunner, odooHostRunner } from "../runners.js";
 import type { HumanOutput } from "../render/human.js";
-
-/** The runner PostgreSQL's tools (pg_dump, pg_restore, psql) run on: `database.runner` and its settings. @example const runner = databaseRunner(ctx.settings); */
-export function databaseRunner(s: Settings): CommandRunner {
-  return runnerFor("database", s.database ?? {});
-}
-
-/** The runner of the Odoo host (`odoo.runner`, exec in `odoo.docker.container` or SSH), where the filestore lives. @example odooHostRunner(ctx.settings) */
-export function odooHostRunner(s: Settings): CommandRunner {
-  return runnerFor("odoo", s.odoo ?? {});
-}
-
-type RunnerSettings = { runner?: "local" | "docker" | "ssh"; docker?: NonNullable<Settings["database"]>["docker"]; ssh?: NonNullable<Settings["database"]>["ssh"] };
-
-function runnerFor(key: "database" | "odoo", d: RunnerSettings): CommandRunner {
-  switch (d.runner ?? "local") {
-    case "local":
-      return createLocalRunner();
-    case "docker": {
-      const c = d.docker ?? {};
-      if (!c.container) throw new UsageError(`${key}.runner docker needs ${key}.docker.container`, { code: "MISSING_DOCKER_TARGET" });
-      return createDockerRunner({
-        container: c.container,
-        ...(c.host ? { docker: dockerConnection(c.host) } : {}),
-        ...(c.user ? { user: c.user } : {}),
-      });
-    }
-    case "ssh": {
-      const h = d.ssh;
-      if (!h) throw new UsageError(`${key}.runner ssh needs ${key}.ssh (host, user, key)`, { code: "MISSING_SSH_SETTINGS" });
-      return createSshRunner({
-        host: h.host,
-        user: h.user,
-        ...(h.port ? { port: h.port } : {}),
-        ...(h.privateKeyPath ? { privateKeyPath: h.privateKeyPath } : {}),
-        ...(h.passphrase ? { passphrase: h.passphrase } : {}),
-        ...(h.password ? { password: h.password } : {}),
-        ...(h.agent ? { agent: h.agent } : {}),
-        ...(h.knownHostsPath ? { knownHostsPath: h.knownHostsPath } : {}),
-        ...(h.hostKeyFingerprint ? { hostKeyFingerprint: h.hostKeyFingerprint } : {}),
-        ...(h.allowUnknownHostKey ? { hostKeyPolicy: "accept-unknown" as const } : {}),
-      });
-    }
-  }
-}
-
-function dockerConnection(host: string): { socketPath: string } | { host: string; port: number; protocol: "http" } {
-  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
-  const u = new URL(host.replace(/^tcp:/, "http:"));
-  return { host: u.hostname, port: Number(u.port || 2375), protocol: "http" };
-}
 
 /** Progress of backups and restores as a progress line (bytes and rate; a bar when the total is known). @example renderEvent: renderBackupProgress */
 export function renderBackupProgress(event: { type: string } & Record<string, unknown>, out: HumanOutput): boolean {

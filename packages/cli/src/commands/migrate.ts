@@ -1,18 +1,14 @@
 import path from "node:path";
 import {
-  createDockerRunner,
-  createLocalRunner,
-  createSshRunner,
   formatDuration,
   migrateModules,
   parseDbUrl,
   UsageError,
-  type CommandRunner,
   type MigrateEvent,
   type MigrateReport,
 } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
-import type { Settings } from "../config/schema.js";
+import { odooBinRunner } from "../runners.js";
 
 /** `odoo-deploy migrate`: run odoo-bin -u/-i and trust it only when exit code, log and database agree. */
 export default defineCommand<MigrateReport & Record<string, unknown>>({
@@ -41,7 +37,7 @@ export default defineCommand<MigrateReport & Record<string, unknown>>({
     }
     // Without a URL, libpq's PG* variables say where the server is (CONVENTIONS.md).
     const dbUrl = givenUrl ?? `postgres:///${encodeURIComponent(dbName)}`;
-    const runner = odooRunner(s);
+    const runner = odooBinRunner(s);
     try {
       const root = s.repo?.root ?? ".";
       const localAddonsPaths = s.repo?.addonsPaths?.map((p) => path.resolve(ctx.io.cwd, root, p));
@@ -111,48 +107,3 @@ export default defineCommand<MigrateReport & Record<string, unknown>>({
 });
 
 /** Where odoo-bin runs, from `odoo.runner` and its settings. */
-function odooRunner(s: Settings): CommandRunner {
-  const o = s.odoo ?? {};
-  switch (o.runner ?? "local") {
-    case "local":
-      return createLocalRunner();
-    case "docker": {
-      const d = o.docker ?? {};
-      if (!o.image && !d.container) {
-        throw new UsageError("odoo.runner docker needs odoo.image (one-off container of the new image) or odoo.docker.container", {
-          code: "MISSING_DOCKER_TARGET",
-        });
-      }
-      return createDockerRunner({
-        // The update runs in a one-off container of the new image when one is configured.
-        ...(o.image ? { image: o.image } : { container: d.container! }),
-        ...(d.host ? { docker: dockerOptions(d.host) } : {}),
-        ...(d.network ? { network: d.network } : {}),
-        ...(d.envFile ? { envFile: d.envFile } : {}),
-        ...(d.user ? { user: d.user } : {}),
-      });
-    }
-    case "ssh": {
-      const h = o.ssh;
-      if (!h) throw new UsageError("odoo.runner ssh needs odoo.ssh (host, user, key)", { code: "MISSING_SSH_SETTINGS" });
-      return createSshRunner({
-        host: h.host,
-        user: h.user,
-        ...(h.port ? { port: h.port } : {}),
-        ...(h.privateKeyPath ? { privateKeyPath: h.privateKeyPath } : {}),
-        ...(h.passphrase ? { passphrase: h.passphrase } : {}),
-        ...(h.password ? { password: h.password } : {}),
-        ...(h.agent ? { agent: h.agent } : {}),
-        ...(h.knownHostsPath ? { knownHostsPath: h.knownHostsPath } : {}),
-        ...(h.hostKeyFingerprint ? { hostKeyFingerprint: h.hostKeyFingerprint } : {}),
-        ...(h.allowUnknownHostKey ? { hostKeyPolicy: "accept-unknown" as const } : {}),
-      });
-    }
-  }
-}
-
-function dockerOptions(host: string): { socketPath: string } | { host: string; port: number; protocol: "http" } {
-  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
-  const u = new URL(host.replace(/^tcp:/, "http:"));
-  return { host: u.hostname, port: Number(u.port || 2375), protocol: "http" };
-}

@@ -1,5 +1,6 @@
 import { neutralizeDatabase, UsageError, type NeutralizeEvent, type NeutralizeReport } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { odooBinRunner } from "../runners.js";
 
 /** `odoo-deploy neutralize`: `odoo-bin neutralize` made idempotent, verified, and rid of stored mail credentials. */
 export default defineCommand<NeutralizeReport & Record<string, unknown>>({
@@ -19,10 +20,11 @@ export default defineCommand<NeutralizeReport & Record<string, unknown>>({
     const dbUrl = s.database?.url;
     if (!dbName) throw new UsageError("neutralize needs --db-name NAME (or database.name)");
     if (!dbUrl) throw new UsageError("neutralize needs --db-url URL (or database.url, ODOO_DEPLOY_DATABASE_URL) to verify the result");
-    if (s.odoo?.runner && s.odoo.runner !== "local")
-      throw new UsageError(`neutralize runs odoo-bin locally for now (odoo.runner is ${s.odoo.runner})`, { code: "RUNNER_NOT_SUPPORTED" });
     const addonsPath = s.odoo?.addonsPath;
-    return (await neutralizeDatabase({
+    const runner = odooBinRunner(s);
+    try {
+      return (await neutralizeDatabase({
+      runner,
       dbName,
       dbUrl,
       ...(s.odoo?.odooBin ? { odooBin: s.odoo.odooBin } : {}),
@@ -33,6 +35,9 @@ export default defineCommand<NeutralizeReport & Record<string, unknown>>({
       signal: ctx.signal,
       onEvent: ctx.onEvent as (e: NeutralizeEvent) => void,
     })) as NeutralizeReport & Record<string, unknown>;
+    } finally {
+      await runner.close();
+    }
   },
   render(r, out) {
     out.heading(`Neutralize ${r.dbName}`);

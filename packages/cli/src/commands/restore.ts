@@ -1,6 +1,7 @@
 import { formatDuration, restoreDatabase, UsageError, type RestoreEvent, type RestoreReport } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
-import { databaseRunner, renderBackupProgress } from "./backup.js";
+import { databaseRunner } from "../runners.js";
+import { renderBackupProgress } from "./backup.js";
 
 /** `odoo-deploy restore PATH`: restore into a new database, optionally swapped in; never drops the original. */
 export default defineCommand<RestoreReport & Record<string, unknown>>({
