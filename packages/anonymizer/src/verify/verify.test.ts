@@ -31,3 +31,28 @@ test("verify finds a planted leak and a canary, with table, column and count", a
     await pg.dropDatabase(target);
   }
 });
+
+test("short values from small spaces (zip codes) are not reported as leaks by chance collisions", async ({ pg, db }) => {
+  // 3,000 distinct 5-digit zips: every fake zip has a ~3% chance to equal some *other* row's original.
+  await pg.query(
+    `CREATE TABLE partner (id serial PRIMARY KEY, zip text, email text);
+     INSERT INTO partner (zip, email) SELECT lpad((g * 31)::text, 5, '0'), 'p' || g || '@corp.example' FROM generate_series(1, 3000) g;`,
+    [], db.name,
+  );
+  const rules = loadRules({ text: "version: 1\ntables:\n  partner: { columns: { zip: zip, email: email } }\n" });
+  const target = `${db.name}_z`;
+  try {
+    expect((await anonymizeDatabase({ sourceUrl: db.url, targetUrl: pg.url(target), rules, secret: "s" })).ok).toBe(true);
+    const copied = await pg.query<{ n: string }>("SELECT count(*) AS n FROM partner", [], target);
+    expect(Number(copied[0]!.n)).toBe(3000);
+    const r = await verifyAnonymization({ sourceUrl: db.url, targetUrl: pg.url(target), rules });
+    expect(r.leaks).toEqual([]);
+    expect(r.checks[0]!.detail).toContain("values of 6+ characters");
+    // An e-mail kept by mistake is still found.
+    await pg.query("UPDATE partner SET email = 'p12@corp.example' WHERE id = 5", [], target);
+    const dirty = await verifyAnonymization({ sourceUrl: db.url, targetUrl: pg.url(target), rules });
+    expect(dirty.leaks).toEqual([{ table: "partner", column: "email", count: 1, kind: "original" }]);
+  } finally {
+    await pg.dropDatabase(target);
+  }
+});

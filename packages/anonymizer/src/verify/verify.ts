@@ -16,7 +16,11 @@ export interface VerifyAnonymizationOptions extends RulesSource {
   targetUrl: string;
   /** Values that must appear nowhere in the target (searched as substrings in every text-like column). */
   canaries?: string[];
-  /** Original values shorter than this are not searched (default 4): too short to tell a leak from chance. */
+  /**
+   * Original values shorter than this are not searched (default 6). Short values — zip codes, short codes —
+   * come from small spaces: a fake zip equal to some other partner's real zip is chance, not a leak, and
+   * with thousands of rows it is certain to happen.
+   */
   minLength?: number;
   /** Distinct original values searched per column at most (default 200 000). */
   maxValuesPerColumn?: number;
@@ -61,7 +65,7 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
   parseDbUrl(options.sourceUrl);
   parseDbUrl(options.targetUrl);
   const rules = resolveRulesSource(options);
-  const minLength = options.minLength ?? 4;
+  const minLength = options.minLength ?? 6;
   const maxValues = options.maxValuesPerColumn ?? 200_000;
   const leaks: Leak[] = [];
   const sampled: string[] = [];
@@ -113,7 +117,7 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
   const describe = (ls: Leak[]) => ls.map((l) => `${l.table}.${l.column}: ${l.count} row(s)${l.canary !== undefined ? ` (canary #${l.canary + 1})` : ""}`).join(", ");
   const checks: Check[] = [
     originals.length === 0
-      ? { name: "original-values", status: "ok", detail: `${scannedValues} original value(s) of ${scannedColumns} transformed column(s) searched${sampled.length ? `; sampled: ${sampled.join(", ")}` : ""}` }
+      ? { name: "original-values", status: "ok", detail: `${scannedValues} original value(s) of ${scannedColumns} transformed column(s) searched (values of ${minLength}+ characters)${sampled.length ? `; sampled: ${sampled.join(", ")}` : ""}` }
       : { name: "original-values", status: "failed", detail: `original values found: ${describe(originals)}` },
     !options.canaries?.length
       ? { name: "canaries", status: "skipped", detail: "no canary given" }
