@@ -1,6 +1,7 @@
-import { checkRules, type CheckRulesReport } from "@odoo-deploy/anonymizer";
+import type { CheckRulesReport } from "@odoo-deploy/anonymizer";
 import { UsageError } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { anonymizer } from "../lazy.js";
 
 /** `odoo-deploy anonymize check`: fail-closed coverage of the source schema by the rules. */
 export default defineCommand<CheckRulesReport & Record<string, unknown>>({
@@ -15,7 +16,7 @@ export default defineCommand<CheckRulesReport & Record<string, unknown>>({
     const sourceUrl = ctx.settings.database?.url;
     if (!sourceUrl) throw new UsageError("anonymize check needs --source-url URL (or database.url in odoo-deploy.yaml)");
     const a = ctx.settings.anonymize ?? {};
-    return (await checkRules({
+    return (await (await anonymizer()).checkRules({
       sourceUrl,
       ...(a.rules ? { rulesFile: a.rules } : {}),
       ...(a.preset ? { preset: a.preset } : {}),

@@ -1,6 +1,7 @@
-import { verifyAnonymization, type VerifyReport } from "@odoo-deploy/anonymizer";
+import type { VerifyReport } from "@odoo-deploy/anonymizer";
 import { UsageError } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { anonymizer } from "../lazy.js";
 import { rulesOptions } from "./anonymize.js";
 
 /** `odoo-deploy anonymize verify`: scan an anonymized copy for original values and canaries. */
@@ -21,7 +22,7 @@ export default defineCommand<VerifyReport & Record<string, unknown>>({
     const raw = ctx.flags.canary as string[] | string | undefined;
     const canaries = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     for (const c of canaries) ctx.redactor.addSecret(c);
-    return (await verifyAnonymization({ sourceUrl, targetUrl, ...rulesOptions(ctx), canaries, signal: ctx.signal, onEvent: ctx.onEvent })) as VerifyReport & Record<string, unknown>;
+    return (await (await anonymizer()).verifyAnonymization({ sourceUrl, targetUrl, ...rulesOptions(ctx), canaries, signal: ctx.signal, onEvent: ctx.onEvent })) as VerifyReport & Record<string, unknown>;
   },
   render(r, out) {
     out.heading(`Leak scan of ${r.target} against ${r.source}`);

@@ -1,8 +1,9 @@
-import { anonymizeDatabase, anonymizeStream, type AnonymizeReport, type AnonymizeStreamReport } from "@odoo-deploy/anonymizer";
+import type { AnonymizeReport, AnonymizeStreamReport } from "@odoo-deploy/anonymizer";
 import { formatBytes, formatDuration, UsageError } from "@odoo-deploy/core";
 import { Writable, type Readable } from "node:stream";
 import type { CommandContext } from "../command.js";
 import { defineCommand } from "../command.js";
+import { anonymizer } from "../lazy.js";
 import type { HumanOutput } from "../render/human.js";
 
 /** Default variable holding the anonymization secret when `--secret-env` is not given. */
@@ -47,7 +48,7 @@ export default defineCommand<Report>({
     const secret = secretFromEnv(ctx);
     if (sourceUrl || targetUrl) {
       if (!sourceUrl || !targetUrl) throw new UsageError("anonymize needs both --source-url and --target-url (or neither, to filter stdin to stdout)");
-      return (await anonymizeDatabase({
+      return (await (await anonymizer()).anonymizeDatabase({
         sourceUrl,
         targetUrl,
         ...rulesOptions(ctx),
@@ -62,7 +63,7 @@ export default defineCommand<Report>({
     if (ctx.json) throw new UsageError("anonymize: --json is not available when filtering stdin to stdout (stdout carries the data)");
     if (!ctx.io.stdin) throw new UsageError("anonymize: no standard input to filter");
     const stdout = ctx.io.stdoutStream ?? new Writable({ write: (c: Buffer, _e, cb) => (ctx.io.stdout.write(c.toString()), cb()) });
-    const r = await anonymizeStream({
+    const r = await (await anonymizer()).anonymizeStream({
       input: ctx.io.stdin as Readable,
       output: stdout as Writable,
       ...rulesOptions(ctx),
