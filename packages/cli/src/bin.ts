@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from "./main.js";
-
 // SIGINT aborts the running command (which cleans up: kills child processes, removes temp files); a second
 // SIGINT exits at once.
 const controller = new AbortController();
@@ -12,6 +10,9 @@ process.on("SIGINT", () => {
 });
 process.on("SIGTERM", () => controller.abort(new Error("terminated (SIGTERM)")));
 
+// Imported after the handlers are in place: loading the library takes a moment, and a signal during it must
+// not kill the process without the handlers' clean-up path.
+const { runCli } = await import("./main.js");
 const code = await runCli(process.argv.slice(2), {
   signal: controller.signal,
   io: {
