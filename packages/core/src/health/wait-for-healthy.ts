@@ -44,6 +44,8 @@ export interface HealthReport extends ReportBase {
 interface Probe {
   ok: boolean;
   detail: string;
+  /** No answer within the attempt's budget. */
+  timedOut?: boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -85,7 +87,8 @@ export async function waitForHealthy(options: WaitForHealthyOptions): Promise<He
     const remaining = deadline - performance.now();
     if (remaining <= 0) break;
     const t = performance.now();
-    const probe = await probeOnce(base, options, Math.max(1, Math.round(Math.min(attemptTimeoutMs, remaining))));
+    const budgetMs = Math.max(1, Math.round(Math.min(attemptTimeoutMs, remaining)));
+    const probe = await probeOnce(base, options, budgetMs);
     abortIfNeeded();
     const durationMs = durationSince(t);
     checks.push({ name: `attempt ${attempt}`, status: probe.ok ? "ok" : "failed", detail: probe.detail, durationMs });
@@ -94,7 +97,10 @@ export async function waitForHealthy(options: WaitForHealthyOptions): Promise<He
       ok = true;
       break;
     }
-    reason = probe.detail;
+    // An attempt cut short by the deadline that got no answer says nothing new about the server: the report's
+    // reason stays the last real answer (a 500, the database selector) rather than "no answer within 3 ms".
+    const cutShort = budgetMs < attemptTimeoutMs && probe.timedOut === true;
+    if (!cutShort || checks.length === 1) reason = probe.detail;
     const left = deadline - performance.now();
     if (left <= 0) break;
     const exp = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
@@ -140,7 +146,7 @@ async function probeOnce(base: URL, o: WaitForHealthyOptions, timeoutMs: number)
     return login.ok ? { ok: true, detail: `${health.detail}; ${login.detail}` } : login;
   } catch (e) {
     if (o.signal?.aborted) return { ok: false, detail: "aborted" };
-    if (timeout.signal.aborted) return { ok: false, detail: `no answer within ${timeoutMs} ms` };
+    if (timeout.signal.aborted) return { ok: false, detail: `no answer within ${timeoutMs} ms`, timedOut: true };
     return { ok: false, detail: describeFetchError(e) };
   } finally {
     clearTimeout(timer);
