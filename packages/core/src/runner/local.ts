@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { PassThrough, Readable, type Writable } from "node:stream";
 import { collect, DEFAULT_MAX_BUFFER, TailBuffer } from "./output.js";
 import { shellJoin } from "./quote.js";
+import { createStopper } from "./stopper.js";
 import type { CommandRunner, ExecOptions, ExecResult, RunningCommand, SpawnOptions } from "./types.js";
 
 /** Options of {@link createLocalRunner}. */
@@ -50,8 +51,6 @@ function start(
   if (argv.length === 0) throw new Error("empty argv");
   const began = performance.now();
   const command = shellJoin(argv);
-  let timedOut = false;
-  let canceled = false;
 
   const child: ResultPromise = execa(argv[0]!, argv.slice(1), {
     cwd: opts.cwd ?? runnerOpts.cwd,
@@ -81,25 +80,13 @@ function start(
       }
     }
   };
-  let killTimer: NodeJS.Timeout | undefined;
-  const stop = () => {
-    killGroup("SIGTERM");
-    killTimer ??= setTimeout(() => killGroup("SIGKILL"), runnerOpts.killGraceMs ?? 3000);
-    killTimer.unref();
-  };
-  const onAbort = () => {
-    canceled = true;
-    stop();
-  };
-  if (opts.signal?.aborted) onAbort();
-  else opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer =
-    opts.timeout !== undefined && opts.timeout > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, opts.timeout)
-      : undefined;
+  const stopper = createStopper({
+    timeout: opts.timeout,
+    signal: opts.signal,
+    killGraceMs: runnerOpts.killGraceMs ?? 3000,
+    send: (sig) => killGroup(sig === "TERM" ? "SIGTERM" : "SIGKILL"),
+  });
+  stopper.watchSignal();
 
   const stderr = new TailBuffer(opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
   const stderrDone = collect(child.stderr!, stderr, opts.onStderrLine);
@@ -107,9 +94,7 @@ function start(
   const result: Promise<ExecResult> = (async () => {
     const r = await child;
     await stderrDone;
-    if (timer) clearTimeout(timer);
-    if (killTimer) clearTimeout(killTimer);
-    opts.signal?.removeEventListener("abort", onAbort);
+    stopper.dispose();
     const enoent = (r as { code?: string }).code === "ENOENT";
     // spawn says ENOENT both for a missing binary and for a missing working directory; tell them apart.
     const cwd = opts.cwd ?? runnerOpts.cwd;
@@ -127,8 +112,8 @@ function start(
       stderr: stderrText,
       outputTruncated: stderr.truncated,
       durationMs: Math.round(performance.now() - began),
-      timedOut,
-      canceled,
+      timedOut: stopper.timedOut,
+      canceled: stopper.canceled,
     };
   })();
 
@@ -138,7 +123,7 @@ function start(
   const stdin: Writable = input === "pipe" && child.stdin ? child.stdin : endedWritable();
   // A write to a process that already exited raises EPIPE on stdin; the result tells what happened.
   child.stdin?.on("error", () => {});
-  return { stdin, stdout, stderr: child.stderr!, result, kill: onAbort };
+  return { stdin, stdout, stderr: child.stderr!, result, kill: stopper.cancel };
 }
 
 function endedWritable(): Writable {

@@ -6,6 +6,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import { collect, DEFAULT_MAX_BUFFER, TailBuffer } from "./output.js";
 import { shellJoin } from "./quote.js";
+import { createStopper } from "./stopper.js";
 import type { ExecOptions, ExecResult, RunningCommand, SpawnOptions } from "./types.js";
 
 /** The caller-facing ends a transport writes the process's output into and reads its input from. */
@@ -41,34 +42,18 @@ export function runThroughTransport(argv: readonly string[], opts: SpawnOptions,
   // piping stdout must not crash on an unhandled 'error' event (pipelines still see the error).
   stdout.on("error", () => {});
   stdin.on("error", () => {});
-  let timedOut = false;
-  let canceled = false;
   let finished = false;
-  let killTimer: NodeJS.Timeout | undefined;
-
-  const stop = () => {
-    if (finished) return;
-    transport.signal("TERM").catch(() => {});
-    killTimer ??= setTimeout(() => {
-      if (!finished) transport.signal("KILL").catch(() => {});
-    }, killGraceMs);
-    killTimer.unref();
-  };
-  const onAbort = () => {
-    canceled = true;
-    stop();
-  };
-  const timer =
-    opts.timeout !== undefined && opts.timeout > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, opts.timeout)
-      : undefined;
+  const stopper = createStopper({
+    timeout: opts.timeout,
+    signal: opts.signal,
+    killGraceMs,
+    send: (sig) => void transport.signal(sig).catch(() => {}),
+    finished: () => finished,
+  });
 
   // A reader that stops early (destroys stdout) stops the producer, as SIGPIPE would locally.
   stdout.once("close", () => {
-    if (!finished && !stdout.readableEnded) stop();
+    if (!finished && !stdout.readableEnded) stopper.stop();
   });
 
   const stderrBuf = new TailBuffer(opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
@@ -79,8 +64,7 @@ export function runThroughTransport(argv: readonly string[], opts: SpawnOptions,
       const io: TransportIo = { stdout, stderr, stdin: opts.stdin ? stdin : undefined };
       const ran = transport.run(io);
       // Abort listeners go on once the transport has been asked to start, so a kill has something to aim at.
-      if (opts.signal?.aborted) onAbort();
-      else opts.signal?.addEventListener("abort", onAbort, { once: true });
+      stopper.watchSignal();
       const { exitCode } = await ran;
       finished = true;
       if (!stdout.writableEnded) stdout.end();
@@ -93,8 +77,8 @@ export function runThroughTransport(argv: readonly string[], opts: SpawnOptions,
         stderr: stderrBuf.toString(),
         outputTruncated: stderrBuf.truncated,
         durationMs: Math.round(performance.now() - began),
-        timedOut,
-        canceled,
+        timedOut: stopper.timedOut,
+        canceled: stopper.canceled,
       };
     } catch (e) {
       finished = true;
@@ -102,15 +86,13 @@ export function runThroughTransport(argv: readonly string[], opts: SpawnOptions,
       stderr.destroy();
       throw e;
     } finally {
-      if (timer) clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      opts.signal?.removeEventListener("abort", onAbort);
+      stopper.dispose();
     }
   })();
   // A caller awaiting only the stdout pipeline must not crash the process with an unhandled rejection; the
   // error still reaches whoever awaits `result`.
   result.catch(() => {});
-  return { stdin, stdout, stderr, result, kill: onAbort };
+  return { stdin, stdout, stderr, result, kill: stopper.cancel };
 }
 
 /**
