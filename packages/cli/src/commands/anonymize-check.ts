@@ -2,6 +2,7 @@ import type { CheckRulesReport } from "@odoo-deploy/anonymizer";
 import { UsageError } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
 import { anonymizer } from "../lazy.js";
+import { rulesFlags, rulesOptions } from "./anonymize.js";
 
 /** `odoo-deploy anonymize check`: fail-closed coverage of the source schema by the rules. */
 export default defineCommand<CheckRulesReport & Record<string, unknown>>({
@@ -9,18 +10,14 @@ export default defineCommand<CheckRulesReport & Record<string, unknown>>({
   summary: "Check that the anonymization rules cover every column of the source database (exit 1 if not)",
   flags: [
     { flags: "--source-url <url>", description: "PostgreSQL URL of the database to anonymize", configKey: "database.url" },
-    { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
-    { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
+    ...rulesFlags,
   ],
   async run(ctx) {
     const sourceUrl = ctx.settings.database?.url;
     if (!sourceUrl) throw new UsageError("anonymize check needs --source-url URL (or database.url in odoo-deploy.yaml)");
-    const a = ctx.settings.anonymize ?? {};
     return (await (await anonymizer()).checkRules({
       sourceUrl,
-      ...(a.rules ? { rulesFile: a.rules } : {}),
-      ...(a.preset ? { preset: a.preset } : {}),
-      env: ctx.io.env,
+      ...rulesOptions(ctx),
       signal: ctx.signal,
       onEvent: ctx.onEvent,
     })) as CheckRulesReport & Record<string, unknown>;

@@ -2,7 +2,7 @@ import type { VerifyReport } from "@odoo-deploy/anonymizer";
 import { UsageError } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
 import { anonymizer } from "../lazy.js";
-import { rulesOptions } from "./anonymize.js";
+import { rulesFlags, rulesOptions } from "./anonymize.js";
 
 /** `odoo-deploy anonymize verify`: scan an anonymized copy for original values and canaries. */
 export default defineCommand<VerifyReport & Record<string, unknown>>({
@@ -11,8 +11,7 @@ export default defineCommand<VerifyReport & Record<string, unknown>>({
   flags: [
     { flags: "--source-url <url>", description: "PostgreSQL URL of the original database" },
     { flags: "--target-url <url>", description: "PostgreSQL URL of the anonymized copy" },
-    { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
-    { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
+    ...rulesFlags,
     { flags: "--canary <value...>", description: "A value that must appear nowhere in the copy (repeatable)" },
   ],
   async run(ctx) {

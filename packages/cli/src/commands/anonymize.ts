@@ -1,10 +1,16 @@
 import type { AnonymizeReport, AnonymizeStreamReport } from "@odoo-deploy/anonymizer";
 import { formatBytes, formatDuration, UsageError } from "@odoo-deploy/core";
 import { Writable, type Readable } from "node:stream";
-import type { CommandContext } from "../command.js";
+import type { CommandContext, FlagSpec } from "../command.js";
 import { defineCommand } from "../command.js";
 import { anonymizer } from "../lazy.js";
 import type { HumanOutput } from "../render/human.js";
+
+/** The flags choosing the rules, shared by every anonymize command. */
+export const rulesFlags: FlagSpec[] = [
+  { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
+  { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
+];
 
 /** Default variable holding the anonymization secret when `--secret-env` is not given. */
 export const DEFAULT_SECRET_ENV = "ODOO_DEPLOY_ANONYMIZE_SECRET";
@@ -36,8 +42,7 @@ export default defineCommand<Report>({
   flags: [
     { flags: "--source-url <url>", description: "PostgreSQL URL of the database to anonymize (read only)" },
     { flags: "--target-url <url>", description: "PostgreSQL URL of the database to create (must not exist unless --replace)" },
-    { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
-    { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
+    ...rulesFlags,
     { flags: "--secret-env <var>", description: `Environment variable holding the secret (default ${DEFAULT_SECRET_ENV})`, configKey: "anonymize.secretEnv" },
     { flags: "--jobs <n>", description: "Parallel COPY streams (default 2)", configKey: "anonymize.jobs", parse: "int" },
     { flags: "--replace", description: "Swap an existing target for the anonymized copy once it succeeded", parse: "boolean" },
