@@ -23,16 +23,16 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { planReport, type CheckRulesReport } from "../check/check.js";
 import { buildPlan, type PlannedTable } from "../check/plan.js";
-import { CopyRowTransform } from "../copy/row-transform.js";
+import type { ColumnRuleInput } from "../rules/schema.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
 import { Anonymizer } from "../strategies/compile.js";
 import { readCatalog } from "./catalog.js";
 import { compileTable } from "./compile-table.js";
+import type { CopyWorkerInit } from "./worker-protocol.js";
+import { runCopyPool, type PoolItem } from "./worker-pool.js";
 
 /** Progress events of {@link anonymizeDatabase}. */
 export type AnonymizeEvent =
@@ -129,7 +129,8 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
   if (!secret) {
     throw new UsageError("no anonymization secret: pass --secret-env VAR (or `secret: ${VAR}` in the rules file)", { code: "NO_SECRET" });
   }
-  const anonymizer = new Anonymizer({ secret, locale: rules.locale });
+  const locale = rules.locale;
+  let fakeValues = 0;
   const jobs = Math.max(1, options.jobs ?? 2);
   const runner = options.runner ?? createLocalRunner();
   const bin = (name: string) => (options.pgBinDir ? path.join(options.pgBinDir, name) : name);
@@ -148,7 +149,7 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
     tables,
     rows: tables.reduce((n, t) => n + t.rows, 0),
     bytes: tables.reduce((n, t) => n + t.bytes, 0),
-    fakeValues: anonymizer.fakeValues,
+    fakeValues,
     jobs,
     published,
     peakRssBytes: Math.max(peakRss, process.memoryUsage().rss),
@@ -206,10 +207,14 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
     });
 
     await step("data", async () => {
-      const items = workItems(plan.plan.tables, options.splitBytes ?? 64 * 1024 * 1024, jobs);
+      const items = workItems(plan.plan.tables);
       await splitRanges(coordinator, items, options.splitBytes ?? 64 * 1024 * 1024, jobs);
       items.sort((a, b) => b.weight - a.weight);
-      await copyAll(items, { ...options, snapshot, tempUrl, jobs, anonymizer, emit, tables, plannedTables: plan.plan.tables });
+      // Compile every table's rules here first: a bad rule (unknown faker method, locale) is a usage error
+      // before any worker starts.
+      const anonymizer = new Anonymizer({ secret, locale });
+      for (const t of plan.plan.tables) if (t.plan.action === "copy") compileTable(t, anonymizer);
+      fakeValues = await copyAll(items, { ...options, snapshot, tempUrl, jobs, secret, locale, emit, tables, plannedTables: plan.plan.tables });
     });
 
     await step("post-data", () =>
@@ -266,58 +271,93 @@ async function run(runner: CommandRunner, argv: string[], url: string, signal: A
   }
 }
 
-function workItems(planned: PlannedTable[], _splitBytes: number, _jobs: number): WorkItem[] {
+function workItems(planned: PlannedTable[]): WorkItem[] {
   return planned.filter((t) => t.plan.action === "copy").map((table) => ({ table, weight: Math.max(table.info.bytes, 8192) }));
 }
 
-/** Splits big tables with a one-column integer primary key into ranges of about `splitBytes`. */
+/** Whether a rule (or one nested in a `switch` or `jsonb`) must not produce the same value twice. */
+function hasUniqueRule(rule: ColumnRuleInput): boolean {
+  if (typeof rule === "string") return false;
+  if ("unique" in rule && rule.unique) return true;
+  if (rule.strategy === "switch") return Object.values(rule.cases).some(hasUniqueRule) || (rule.default !== undefined && hasUniqueRule(rule.default));
+  if (rule.strategy === "jsonb") return hasUniqueRule(rule.each);
+  return false;
+}
+
+/**
+ * Splits big tables into ranges of about `splitBytes`: block ranges (`ctid`, a TID range scan, PostgreSQL 14+:
+ * as cheap as a plain scan, any table) or else ranges of a one-column integer primary key. The last range is
+ * open-ended, so rows in blocks added since the size was read are still copied. Tables with a `unique` rule
+ * stay whole: uniqueness is enforced by the one worker that sees all of the column's values.
+ */
 async function splitRanges(client: pg.Client, items: WorkItem[], splitBytes: number, jobs: number): Promise<void> {
+  const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
   for (const item of [...items]) {
     const t = item.table;
-    if (t.info.bytes <= splitBytes || t.info.primaryKey.length !== 1) continue;
-    const pk = t.info.columns.find((c) => c.name === t.info.primaryKey[0]);
-    if (!pk || !["integer", "bigint", "smallint"].includes(pk.type)) continue;
-    const col = quoteIdent(pk.name);
-    const r = await client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${t.info.sql}`);
-    const lo = r.rows[0]?.lo;
-    const hi = r.rows[0]?.hi;
-    if (lo == null || hi == null) continue;
+    if (t.info.bytes <= splitBytes || t.columns.some((c) => hasUniqueRule(c.rule))) continue;
     const parts = Math.max(jobs, Math.ceil(t.info.bytes / splitBytes));
-    const span = (BigInt(hi) - BigInt(lo) + 1n) / BigInt(parts) + 1n;
+    const ranges = version >= 140000 ? await blockRanges(client, t, parts) : await keyRanges(client, t, parts);
+    if (ranges.length < 2) continue;
     items.splice(items.indexOf(item), 1);
-    for (let i = 0; i < parts; i++) {
-      const a = BigInt(lo) + span * BigInt(i);
-      const range = i === parts - 1 ? `${col} >= ${a}` : `${col} >= ${a} AND ${col} < ${a + span}`;
-      items.push({ table: t, range, weight: item.weight / parts });
-    }
+    for (const range of ranges) items.push({ table: t, range, weight: item.weight / ranges.length });
   }
+}
+
+async function blockRanges(client: pg.Client, t: PlannedTable, parts: number): Promise<string[]> {
+  const r = await client.query<{ blocks: string }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS blocks`, [t.info.sql]);
+  const blocks = Number(r.rows[0]!.blocks);
+  const span = Math.ceil(blocks / parts);
+  if (span < 1) return [];
+  const ranges: string[] = [];
+  for (let a = 0; a < blocks; a += span) ranges.push(a + span >= blocks ? `ctid >= '(${a},0)'` : `ctid >= '(${a},0)' AND ctid < '(${a + span},0)'`);
+  return ranges;
+}
+
+async function keyRanges(client: pg.Client, t: PlannedTable, parts: number): Promise<string[]> {
+  if (t.info.primaryKey.length !== 1) return [];
+  const pk = t.info.columns.find((c) => c.name === t.info.primaryKey[0]);
+  if (!pk || !["integer", "bigint", "smallint"].includes(pk.type)) return [];
+  const col = quoteIdent(pk.name);
+  const r = await client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${t.info.sql}`);
+  const lo = r.rows[0]?.lo;
+  const hi = r.rows[0]?.hi;
+  if (lo == null || hi == null) return [];
+  const span = (BigInt(hi) - BigInt(lo) + 1n) / BigInt(parts) + 1n;
+  return Array.from({ length: parts }, (_, i) => {
+    const a = BigInt(lo) + span * BigInt(i);
+    return i === parts - 1 ? `${col} >= ${a}` : `${col} >= ${a} AND ${col} < ${a + span}`;
+  });
 }
 
 interface CopyContext extends AnonymizeDatabaseOptions {
   snapshot: string;
   tempUrl: string;
+  secret: string;
+  locale: string;
   jobs: number;
-  anonymizer: Anonymizer;
   emit: (e: AnonymizeEvent) => void;
   tables: TableResult[];
   plannedTables: PlannedTable[];
 }
 
-async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<void> {
+/** Copies every work item on worker threads (worker-pool.ts), keeping per-table results and progress here. */
+async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<number> {
   const results = new Map<string, TableResult>();
   for (const t of ctx.plannedTables) {
     const r: TableResult = { table: t.info.ruleName, action: t.plan.action, rows: 0, bytes: 0, durationMs: 0, transformed: false };
     results.set(t.info.ruleName, r);
     ctx.tables.push(r);
   }
+  const copied = [...new Set(items.map((i) => i.table))];
+  const index = new Map(copied.map((t, i) => [t, i]));
   const remaining = new Map<string, number>();
   for (const it of items) remaining.set(it.table.info.ruleName, (remaining.get(it.table.info.ruleName) ?? 0) + 1);
-  const compiled = new Map<string, ReturnType<typeof compileTable>>();
-  const totalWeight = items.reduce((n, i) => n + i.weight, 0) || 1;
+  const weights = items.map((i) => i.weight);
+  const totalWeight = weights.reduce((n, w) => n + w, 0) || 1;
   let doneWeight = 0;
+  let tablesDone = 0;
   let rows = 0;
   let bytes = 0;
-  let tablesDone = 0;
   const t0 = performance.now();
   let lastEmit = 0;
   const progress = (force = false) => {
@@ -327,73 +367,29 @@ async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<void> {
     const secs = Math.max(0.001, (now - t0) / 1000);
     ctx.emit({ type: "anonymize:progress", rows, bytes, rowsPerSec: Math.round(rows / secs), tablesDone, tablesTotal: remaining.size, fraction: Math.min(1, doneWeight / totalWeight) });
   };
-  const queue = [...items];
-  const abort = new AbortController();
-  const onAbort = () => abort.abort(ctx.signal?.reason);
-  ctx.signal?.addEventListener("abort", onAbort, { once: true });
-  let failure: unknown;
-
-  const worker = async () => {
-    const source = await connect(ctx.sourceUrl, { applicationName: APP, signal: abort.signal });
-    const target = await connect(ctx.tempUrl, { applicationName: APP, signal: abort.signal }).catch(async (e: unknown) => {
-      await source.end().catch(() => {});
-      throw e;
-    });
-    try {
-      await source.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      await source.query(`SET TRANSACTION SNAPSHOT '${ctx.snapshot.replace(/'/g, "''")}'`);
-      for (let item = queue.shift(); item && !failure; item = queue.shift()) {
-        const t = item.table;
-        const started = performance.now();
-        let spec = compiled.get(t.info.ruleName);
-        if (!spec) {
-          spec = compileTable(t, ctx.anonymizer);
-          compiled.set(t.info.ruleName, spec);
-        }
-        const cols = t.columns.map((c) => quoteIdent(c.name)).join(", ");
-        const conditions = [t.filter, item.range].filter(Boolean);
-        const out = conditions.length
-          ? `COPY (SELECT ${cols} FROM ONLY ${t.info.sql} WHERE ${conditions.join(" AND ")}) TO STDOUT`
-          : `COPY (SELECT ${cols} FROM ONLY ${t.info.sql}) TO STDOUT`;
-        const copyOut = source.query(copyTo(out));
-        const copyIn = target.query(copyFrom(`COPY ${t.info.sql} (${cols}) FROM STDIN`));
+  const poolItems: PoolItem[] = items.map((i) => ({ table: index.get(i.table)!, ...(i.range ? { range: i.range } : {}) }));
+  const weightOf = new Map(poolItems.map((p, i) => [p, weights[i]!]));
+  const init: CopyWorkerInit = {
+    sourceUrl: ctx.sourceUrl, targetUrl: ctx.tempUrl, snapshot: ctx.snapshot, secret: ctx.secret, locale: ctx.locale, applicationName: APP, tables: copied,
+  };
+  const fakeValues = await runCopyPool(
+    init,
+    poolItems,
+    ctx.jobs,
+    {
+      onProgress(r, b) {
+        rows = r;
+        bytes = b;
+        progress();
+      },
+      onItemDone(item, r, durationMs) {
+        const t = copied[item.table]!;
         const result = results.get(t.info.ruleName)!;
-        let itemRows = 0;
-        let itemBytes = 0;
-        if (spec.transforms.some(Boolean)) {
-          const tr = new CopyRowTransform(spec);
-          const counter = setInterval(() => {
-            rows += tr.stats.rows - itemRows;
-            bytes += tr.stats.bytesIn - itemBytes;
-            itemRows = tr.stats.rows;
-            itemBytes = tr.stats.bytesIn;
-            progress();
-          }, 250);
-          try {
-            await pipeline(copyOut, tr, copyIn, { signal: abort.signal });
-          } finally {
-            clearInterval(counter);
-          }
-          rows += tr.stats.rows - itemRows;
-          bytes += tr.stats.bytesIn - itemBytes;
-          itemRows = tr.stats.rows;
-          itemBytes = tr.stats.bytesIn;
-          result.transformed = true;
-        } else {
-          let n = 0;
-          copyOut.on("data", (chunk: Buffer) => {
-            n += chunk.length;
-          });
-          await pipeline(copyOut, copyIn, { signal: abort.signal });
-          itemRows = Number((copyIn as unknown as { rowCount?: number }).rowCount ?? 0);
-          itemBytes = n;
-          rows += itemRows;
-          bytes += itemBytes;
-        }
-        result.rows += itemRows;
-        result.bytes += itemBytes;
-        result.durationMs += durationSince(started);
-        doneWeight += item.weight;
+        result.rows += r.rows;
+        result.bytes += r.bytes;
+        result.durationMs += durationMs;
+        result.transformed ||= r.transformed;
+        doneWeight += weightOf.get(item) ?? 0;
         const left = remaining.get(t.info.ruleName)! - 1;
         remaining.set(t.info.ruleName, left);
         if (left === 0) {
@@ -402,28 +398,15 @@ async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<void> {
           ctx.emit({ type: "anonymize:table", table: t.info.ruleName, rows: result.rows, bytes: result.bytes, durationMs: result.durationMs, rowsPerSec: Math.round(result.rows / secs) });
         }
         progress();
-      }
-      await source.query("COMMIT");
-    } catch (e) {
-      failure ??= e;
-      abort.abort(e);
-      throw e;
-    } finally {
-      await source.end().catch(() => {});
-      await target.end().catch(() => {});
-    }
-  };
-  try {
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(ctx.jobs, Math.max(1, items.length)) }, worker));
-    if (failure || settled.some((s) => s.status === "rejected")) {
-      const e = failure ?? (settled.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
-      if (ctx.signal?.aborted) throw new AbortedError();
-      throw e instanceof OdooDeployError ? e : new OperationFailedError(`copying data failed: ${(e as Error).message}`, { code: "COPY_FAILED", cause: e });
-    }
-    progress(true);
-  } finally {
-    ctx.signal?.removeEventListener("abort", onAbort);
-  }
+      },
+    },
+    ctx.signal,
+  ).catch((e: unknown) => {
+    if (ctx.signal?.aborted) throw new AbortedError();
+    throw e instanceof OdooDeployError ? e : new OperationFailedError(`copying data failed: ${(e as Error).message}`, { code: "COPY_FAILED", cause: e });
+  });
+  progress(true);
+  return fakeValues;
 }
 
 /** Renames the finished temporary database to the target, swapping out an existing one. */

@@ -1,0 +1,65 @@
+import { quoteIdent } from "@odoo-deploy/core";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import type { PlannedTable } from "../check/plan.js";
+import { CopyRowTransform, type RowTransformSpec } from "../copy/row-transform.js";
+
+/** What one COPY of a table (or of a primary-key range of it) moved. */
+export interface CopyItemResult {
+  rows: number;
+  /** COPY bytes read from the source. */
+  bytes: number;
+  /** Whether some columns were transformed (else the bytes were copied through). */
+  transformed: boolean;
+}
+
+/**
+ * Streams one table (or a range of it) `COPY … TO STDOUT` on `source` → row transform → `COPY … FROM STDIN` on
+ * `target`. Columns without a transform pass as raw bytes; a table without any transform is not parsed at all.
+ * `onProgress` receives running totals.
+ *
+ * @example await copyItem(source, target, planned, undefined, compileTable(planned, anonymizer), signal, () => {});
+ */
+export async function copyItem(
+  source: pg.Client,
+  target: pg.Client,
+  table: PlannedTable,
+  range: string | undefined,
+  spec: RowTransformSpec,
+  signal: AbortSignal,
+  onProgress: (rows: number, bytes: number) => void,
+): Promise<CopyItemResult> {
+  const cols = table.columns.map((c) => quoteIdent(c.name)).join(", ");
+  const conditions = [table.filter, range].filter(Boolean);
+  // A plain COPY of a table reads the heap directly (and never rows of child tables, like FROM ONLY).
+  const out = conditions.length
+    ? `COPY (SELECT ${cols} FROM ONLY ${table.info.sql} WHERE ${conditions.join(" AND ")}) TO STDOUT`
+    : `COPY ${table.info.sql} (${cols}) TO STDOUT`;
+  const copyOut = source.query(copyTo(out));
+  const copyIn = target.query(copyFrom(`COPY ${table.info.sql} (${cols}) FROM STDIN`));
+  if (spec.transforms.some(Boolean)) {
+    const tr = new CopyRowTransform(spec);
+    const timer = setInterval(() => onProgress(tr.stats.rows, tr.stats.bytesIn), 250);
+    try {
+      await pipeline(copyOut, tr, copyIn, { signal });
+    } finally {
+      clearInterval(timer);
+    }
+    onProgress(tr.stats.rows, tr.stats.bytesIn);
+    return { rows: tr.stats.rows, bytes: tr.stats.bytesIn, transformed: true };
+  }
+  let bytes = 0;
+  copyOut.on("data", (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  const timer = setInterval(() => onProgress(0, bytes), 250);
+  try {
+    await pipeline(copyOut, copyIn, { signal });
+  } finally {
+    clearInterval(timer);
+  }
+  const rows = Number((copyIn as unknown as { rowCount?: number }).rowCount ?? 0);
+  onProgress(rows, bytes);
+  return { rows, bytes, transformed: false };
+}
