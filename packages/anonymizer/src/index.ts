@@ -37,8 +37,8 @@ export { deriveKey, sipHash, lastHigh, Draw, type PrfKey } from "./strategies/pr
 export { LocaleData, localeData } from "./strategies/locale.js";
 
 // COPY codec
-export { decodeField, encodeField, OutBuffer } from "./copy/codec.js";
-export { CopyRowTransform, type RowTransformSpec, type RowTransformStats } from "./copy/row-transform.js";
+export { decodeField, encodeField } from "./copy/codec.js";
+export { CopyRowTransform, RowRewriter, byteText, encodeBinaryField, type ByteText, type RowTransformSpec, type RowTransformStats } from "./copy/row-transform.js";
 
 // Catalog
 export { readCatalog, type Catalog, type TableInfo, type ColumnInfo, type ForeignKeyInfo } from "./engine/catalog.js";

@@ -1,7 +1,8 @@
 import { OperationFailedError } from "@odoo-deploy/core";
+import { isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, RowView } from "../strategies/compile.js";
-import { decodeField, encodeField, OutBuffer } from "./codec.js";
+import { decodeField, encodeField } from "./codec.js";
 
 /** What to do with the columns of a COPY stream. */
 export interface RowTransformSpec {
@@ -20,19 +21,51 @@ export interface RowTransformStats {
   bytesOut: number;
 }
 
+/**
+ * A chunk of COPY (or SQL dump) bytes seen as a "binary string": one character per byte (latin1), so character
+ * offsets are byte offsets and slicing, searching and concatenating stay inside V8 instead of crossing into
+ * C++ once per field. `ascii` says the chunk has no byte ≥ 0x80, so no field needs UTF-8 decoding.
+ */
+export interface ByteText {
+  buf: Buffer;
+  text: string;
+  ascii: boolean;
+}
+
+/** @example const chunk = byteText(buffer) */
+export function byteText(buf: Buffer): ByteText {
+  return { buf, text: buf.toString("latin1"), ascii: isAscii(buf) };
+}
+
+// A decoded field needs the slow path when it holds an escape or a UTF-8 sequence.
+const NEEDS_DECODE = /[\\\x80-\xff]/;
+// An output value needs escaping (COPY specials) or UTF-8 encoding (non-ASCII).
+const NEEDS_ENCODE = /[\\\n\r\t\b\f\v\u0080-\uffff]/;
+
+/**
+ * A value as a COPY text field in byte-string form: `\N` for NULL, specials escaped, non-ASCII as UTF-8 bytes.
+ *
+ * @example encodeBinaryField("é\t") // "\xc3\xa9\\t" (as latin1 characters)
+ */
+export function encodeBinaryField(v: string | null): string {
+  if (v === null) return "\\N";
+  if (!NEEDS_ENCODE.test(v)) return v;
+  const e = encodeField(v);
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(e) ? Buffer.from(e, "utf8").toString("latin1") : e;
+}
+
 const UNSET = Symbol("unset");
 
 /**
- * A stream transform over COPY text data: finds rows and fields on raw bytes, decodes only the fields that have
- * a transform (and those the transforms read), re-encodes the anonymized values, and copies every other byte
- * through untouched. Rows may span chunks; memory is bounded by the chunk size and the longest row.
+ * Rewrites COPY text rows: finds fields on the byte string, decodes only the fields that have a transform (and
+ * those the transforms read), and re-encodes the anonymized values; every other byte is passed through as a
+ * slice of the input. Shared by the COPY stream transform and the SQL dump filter.
  *
- * @example await pipeline(copyOut, new CopyRowTransform(spec), copyIn);
+ * @example const out = new RowRewriter(spec).row(chunk, start, newlineOffset) // the row, with its "\n"
  */
-export class CopyRowTransform extends Transform {
-  readonly stats: RowTransformStats = { rows: 0, bytesIn: 0, bytesOut: 0 };
-  private leftover: Buffer | undefined;
-  private readonly out = new OutBuffer();
+export class RowRewriter {
+  rows = 0;
   private readonly index: Map<string, number>;
   private readonly last: number;
   private readonly starts: Int32Array;
@@ -40,25 +73,33 @@ export class CopyRowTransform extends Transform {
   private readonly origCache: (string | null | typeof UNSET)[];
   private readonly outCache: (string | null | typeof UNSET)[];
   private readonly busy: boolean[];
-  private rowBuf: Buffer = Buffer.alloc(0);
-  private currentColumn = -1;
+  private readonly ruled: number[];
+  private readonly lastOutput: (string | null | typeof UNSET)[];
+  private readonly lastEncoded: string[];
   private readonly view: RowView;
+  private chunk: ByteText = { buf: Buffer.alloc(0), text: "", ascii: true };
+  private rowStart = 0;
+  private rowEnd = 0;
+  private splitUpTo = -1;
+  private currentColumn = -1;
+  private touched: number[] = [];
 
   constructor(private readonly spec: RowTransformSpec) {
-    super();
     this.index = new Map(spec.columns.map((c, i) => [c, i]));
-    // Fields past the last transformed column are never split: they go out as one byte range.
-    let last = -1;
+    this.ruled = [];
     spec.transforms.forEach((t, i) => {
-      if (t) last = i;
+      if (t) this.ruled.push(i);
     });
-    this.last = last;
+    // Fields past the last transformed column are never split: they go out as one slice.
+    this.last = this.ruled.length ? this.ruled[this.ruled.length - 1]! : -1;
     const n = spec.columns.length;
     this.starts = new Int32Array(n);
     this.ends = new Int32Array(n);
     this.origCache = new Array(n).fill(UNSET);
     this.outCache = new Array(n).fill(UNSET);
     this.busy = new Array(n).fill(false);
+    this.lastOutput = new Array(n).fill(UNSET);
+    this.lastEncoded = new Array<string>(n).fill("");
     this.view = {
       original: (c) => this.original(this.col(c)),
       output: (c) => this.output(this.col(c)),
@@ -73,12 +114,12 @@ export class CopyRowTransform extends Transform {
 
   private ensureSplit(i: number): void {
     // Fields are split lazily up to the ones needed (a template may read a column after the last ruled one).
-    if (i < this.splitUpTo) return;
-    const buf = this.rowBuf;
+    if (i <= this.splitUpTo) return;
+    const text = this.chunk.text;
     for (let k = this.splitUpTo + 1; k <= i; k++) {
       const s = k === 0 ? this.rowStart : this.ends[k - 1]! + 1;
-      if (s > this.rowEnd) throw new OperationFailedError(`${this.spec.table}: row ${this.stats.rows + 1} has fewer fields than columns`, { code: "COPY_FORMAT" });
-      let e = buf.indexOf(9, s);
+      if (s > this.rowEnd) throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1} has fewer fields than columns`, { code: "COPY_FORMAT" });
+      let e = text.indexOf("\t", s);
       if (e === -1 || e > this.rowEnd) e = this.rowEnd;
       this.starts[k] = s;
       this.ends[k] = e;
@@ -86,16 +127,21 @@ export class CopyRowTransform extends Transform {
     this.splitUpTo = i;
   }
 
-  private splitUpTo = -1;
-  private rowStart = 0;
-  private rowEnd = 0;
-
   private original(i: number): string | null {
     const c = this.origCache[i];
     if (c !== UNSET) return c as string | null;
     this.ensureSplit(i);
-    const v = decodeField(this.rowBuf, this.starts[i]!, this.ends[i]!);
+    const s = this.starts[i]!;
+    const e = this.ends[i]!;
+    const { text } = this.chunk;
+    let v: string | null;
+    if (e - s === 2 && text.charCodeAt(s) === 0x5c && text.charCodeAt(s + 1) === 0x4e) v = null;
+    else {
+      v = text.slice(s, e);
+      if ((this.chunk.ascii ? v.indexOf("\\") !== -1 : NEEDS_DECODE.test(v))) v = decodeField(this.chunk.buf, s, e);
+    }
     this.origCache[i] = v;
+    this.touched.push(i);
     return v;
   }
 
@@ -123,41 +169,66 @@ export class CopyRowTransform extends Transform {
   }
 
   /**
-   * Transforms one row (bytes `start..end` of `buf`, `end` being its `\n`) into `out` (default: this stream's
-   * own output), for callers that find rows themselves (the SQL stream filter).
+   * The rewritten row `start..end` of `chunk` (`end` being the offset of its `\n`), newline included, as a
+   * byte string.
    */
-  transformRow(buf: Buffer, start: number, end: number, out: OutBuffer = this.out): void {
-    this.row(buf, start, end, out);
-  }
-
-  private row(buf: Buffer, start: number, end: number, out: OutBuffer = this.out): void {
-    this.rowBuf = buf;
+  row(chunk: ByteText, start: number, end: number): string {
+    this.chunk = chunk;
     this.rowStart = start;
     this.rowEnd = end;
     this.splitUpTo = -1;
-    this.origCache.fill(UNSET);
-    this.outCache.fill(UNSET);
+    for (const i of this.touched) {
+      this.origCache[i] = UNSET;
+      this.outCache[i] = UNSET;
+    }
+    this.touched = [];
+    const { text } = chunk;
+    let out = "";
     try {
       this.ensureSplit(this.last);
-      let raw = start; // start of the pending untouched byte range
-      for (let i = 0; i <= this.last; i++) {
-        if (!this.spec.transforms[i]) continue;
+      let raw = start; // start of the pending untouched range
+      for (const i of this.ruled) {
         const v = this.output(i);
-        out.bytes(buf, raw, this.starts[i]!);
-        out.string(encodeField(v));
+        // Repeated outputs (constants, memo hits) are encoded once.
+        let enc = this.lastEncoded[i]!;
+        if (v !== this.lastOutput[i]) {
+          enc = this.lastEncoded[i] = encodeBinaryField(v);
+          this.lastOutput[i] = v;
+        }
+        out += text.slice(raw, this.starts[i]!) + enc;
         raw = this.ends[i]!;
       }
-      out.bytes(buf, raw, end + 1);
+      out += text.slice(raw, end + 1);
     } catch (e) {
-      const column = this.currentColumn >= 0 ? `, column ${this.spec.columns[this.currentColumn]}` : "";
       if (e instanceof OperationFailedError) throw e;
-      throw new OperationFailedError(`${this.spec.table}: row ${this.stats.rows + 1}${column}: ${(e as Error).message}`, {
+      const column = this.currentColumn >= 0 ? `, column ${this.spec.columns[this.currentColumn]}` : "";
+      throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1}${column}: ${(e as Error).message}`, {
         code: "TRANSFORM_FAILED",
-        details: { table: this.spec.table, row: this.stats.rows + 1 },
+        details: { table: this.spec.table, row: this.rows + 1 },
         cause: e,
       });
     }
-    this.stats.rows++;
+    this.rows++;
+    return out;
+  }
+}
+
+/**
+ * A stream transform over COPY text data: rows may span chunks; memory is bounded by the chunk size and the
+ * longest row. See {@link RowRewriter} for what happens to a row.
+ *
+ * @example await pipeline(copyOut, new CopyRowTransform(spec), copyIn);
+ */
+export class CopyRowTransform extends Transform {
+  readonly stats: RowTransformStats = { rows: 0, bytesIn: 0, bytesOut: 0 };
+  private leftover: Buffer | undefined;
+  private readonly rewriter: RowRewriter;
+  private readonly table: string;
+
+  constructor(spec: RowTransformSpec) {
+    super();
+    this.rewriter = new RowRewriter(spec);
+    this.table = spec.table;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -165,15 +236,23 @@ export class CopyRowTransform extends Transform {
       this.stats.bytesIn += chunk.length;
       const buf = this.leftover ? Buffer.concat([this.leftover, chunk]) : chunk;
       this.leftover = undefined;
+      const bt = byteText(buf);
+      const { text } = bt;
+      let out = "";
       let pos = 0;
-      for (let nl = buf.indexOf(10, pos); nl !== -1; nl = buf.indexOf(10, pos)) {
-        this.row(buf, pos, nl);
+      for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
+        out += this.rewriter.row(bt, pos, nl);
         pos = nl + 1;
       }
       if (pos < buf.length) this.leftover = Buffer.from(buf.subarray(pos));
-      const data = this.out.take();
+      this.stats.rows = this.rewriter.rows;
+      if (!out.length) {
+        cb();
+        return;
+      }
+      const data = Buffer.from(out, "latin1");
       this.stats.bytesOut += data.length;
-      cb(null, data.length ? data : undefined);
+      cb(null, data);
     } catch (e) {
       cb(e as Error);
     }
@@ -181,7 +260,7 @@ export class CopyRowTransform extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.leftover?.length) {
-      cb(new OperationFailedError(`${this.spec.table}: COPY data ends in the middle of a row`, { code: "COPY_FORMAT" }));
+      cb(new OperationFailedError(`${this.table}: COPY data ends in the middle of a row`, { code: "COPY_FORMAT" }));
       return;
     }
     cb();

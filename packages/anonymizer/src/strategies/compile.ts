@@ -1,9 +1,9 @@
-import { Faker, allLocales, type LocaleDefinition } from "@faker-js/faker";
+import type { Faker } from "@faker-js/faker";
 import { OperationFailedError, UsageError } from "@odoo-deploy/core";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
-import { localeData, type LocaleData } from "./locale.js";
-import { deriveKey, Draw, lastHigh, sipHash, type PrfKey } from "./prf.js";
+import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
+import { deriveKey, domainKey, Draw, lastHigh, sipHash, type PrfKey } from "./prf.js";
 import { loremOfLength, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
@@ -18,11 +18,22 @@ export interface RowView {
 export type ColumnTransform = (value: string, row: RowView) => string | null;
 
 /**
- * Memo: a direct-mapped cache per strategy domain, indexed by the keyed hash that is computed anyway. Fixed size,
- * so memory stays bounded; values longer than MEMO_MAX_LENGTH are not kept (free text rarely repeats).
+ * Memo: a direct-mapped cache per strategy domain, indexed by the keyed hash that is computed anyway and
+ * matched on all 64 bits of it. A value's fake is kept only the second time its hash is seen, so a stream of
+ * distinct values (most names, e-mails, texts) allocates nothing long-lived, while repeated ones (cities,
+ * job titles, the authors of many messages) are built once. Fixed size: memory stays bounded.
  */
 const MEMO_SLOTS = 1 << 14;
-const MEMO_MAX_LENGTH = 128;
+
+interface Memo {
+  key: PrfKey;
+  lo: Int32Array;
+  hi: Int32Array;
+  /** `undefined`: the hash was seen once, its fake not kept yet. */
+  values: (string | null | undefined)[];
+  lastIn: string | undefined;
+  lastOut: string | null;
+}
 
 /** Options of {@link Anonymizer}. */
 export interface AnonymizerOptions {
@@ -47,21 +58,13 @@ export class Anonymizer {
   readonly locale: string;
   /** Values transformed (memo hits included), for throughput figures. */
   fakeValues = 0;
-  private readonly memos = new Map<string, { keys: (string | undefined)[]; values: (string | null)[] }>();
+  private readonly memos = new Map<string, Memo>();
   private readonly draw = new Draw();
-  private readonly fakers = new Map<string, Faker>();
 
   constructor(options: AnonymizerOptions) {
     if (!options.secret) throw new UsageError("an anonymization secret is required", { code: "NO_SECRET" });
     this.key = deriveKey(options.secret);
     this.locale = options.locale ?? "en";
-  }
-
-  /** `length` base-36 characters drawn from the keyed draw (≈5.2 bits each): unique in practice from 10 on. */
-  private tagOf(d: Draw, length: number): string {
-    let out = "";
-    for (let i = 0; i < length; i++) out += BASE36[d.below(36)];
-    return out;
   }
 
   /**
@@ -71,23 +74,33 @@ export class Anonymizer {
   private memo(domain: string, fn: (value: string, d: Draw) => string | null, normalize?: (v: string) => string): ColumnTransform {
     let cache = this.memos.get(domain);
     if (!cache) {
-      cache = { keys: new Array<string | undefined>(MEMO_SLOTS), values: new Array<string | null>(MEMO_SLOTS) };
+      // One key per domain (derived from the secret), so the value is hashed alone, without a prefix.
+      cache = { key: domainKey(this.key, domain), lo: new Int32Array(MEMO_SLOTS), hi: new Int32Array(MEMO_SLOTS), values: new Array<string | null | undefined>(MEMO_SLOTS), lastIn: undefined, lastOut: null };
       this.memos.set(domain, cache);
     }
-    const { keys, values } = cache;
+    const memo = cache;
+    const { key, lo: los, hi: his, values } = memo;
     const draw = this.draw;
-    const key = this.key;
     return (value) => {
       this.fakeValues++;
       const k = normalize ? normalize(value) : value;
-      const lo = sipHash(key, domain + k);
+      // The same value twice in a row is common (email and email_normalized, name and display_name).
+      if (k === memo.lastIn) return memo.lastOut;
+      const lo = sipHash(key, k) | 0;
+      const hi = lastHigh() | 0;
       const slot = lo & (MEMO_SLOTS - 1);
-      if (keys[slot] === k) return values[slot]!;
-      const out = fn(k, draw.seed(lo, lastHigh()));
-      if (k.length <= MEMO_MAX_LENGTH) {
-        keys[slot] = k;
-        values[slot] = out;
+      let out: string | null | undefined;
+      if (los[slot] === lo && his[slot] === hi) {
+        out = values[slot];
+        if (out === undefined) out = values[slot] = fn(k, draw.seed(lo, hi));
+      } else {
+        los[slot] = lo;
+        his[slot] = hi;
+        values[slot] = undefined;
+        out = fn(k, draw.seed(lo, hi));
       }
+      memo.lastIn = k;
+      memo.lastOut = out;
       return out;
     };
   }
@@ -136,31 +149,35 @@ export class Anonymizer {
         return () => value;
       }
       case "name":
-        return this.memo(`name:${loc}\u0000`, (_v, d) => this.fullName(L, d), lowerTrim);
+        return this.memo(`name:${loc}`, fullName(L), lowerTrim);
       case "first_name":
-        return this.memo(`first:${loc}\u0000`, (_v, d) => d.pick(L.list("person.first_name")));
+        return this.memo(`first:${loc}`, gen(L.generator("person.first_name")));
       case "last_name":
-        return this.memo(`last:${loc}\u0000`, (_v, d) => d.pick(L.list("person.last_name")));
+        return this.memo(`last:${loc}`, gen(L.generator("person.last_name")));
       case "company":
-        return this.memo(`company:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("company.name_pattern")), d));
+        return this.memo(`company:${loc}`, gen(L.generator("company.name_pattern")));
       case "street":
-        return this.memo(`street:${loc}\u0000`, (_v, d) => `${L.expand(d.pick(L.list("location.building_number")), d)} ${L.expand(d.pick(L.list("location.street_pattern")), d)}`);
+      {
+        const number = L.generator("location.building_number");
+        const street = L.generator("location.street_pattern");
+        return this.memo(`street:${loc}`, (_v, d) => `${number(d)} ${street(d)}`);
+      }
       case "street2":
-        return this.memo(`street2:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("location.secondary_address")), d));
+        return this.memo(`street2:${loc}`, gen(L.generator("location.secondary_address")));
       case "city":
-        return this.memo(`city:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("location.city_pattern")), d));
+        return this.memo(`city:${loc}`, gen(L.generator("location.city_pattern")));
       case "zip":
-        return this.memo(`zip:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("location.postcode")), d));
+        return this.memo(`zip:${loc}`, gen(L.generator("location.postcode")));
       case "phone":
         // Digits only: "+32 2 555 01 02" and "+3225550102" are the same number.
-        return this.memo(`phone:${loc}\u0000`, (_v, d) => L.expand(d.pick(L.list("phone_number.format")), d), digitsOf);
+        return this.memo(`phone:${loc}`, gen(L.generator("phone_number.format")), digitsOf);
       case "email": {
         const domain = r.domain ?? "example.com";
         const firsts = L.folded("person.first_name");
         const lasts = L.folded("person.last_name");
         // One address, case-insensitive: the same fake in res_partner.email, email_normalized and crm_lead.email_from.
-        const addr = this.memo("email\u0000", (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${this.tagOf(d, 6)}@${domain}`, lowerTrim);
-        const display = this.memo(`name:${loc}\u0000`, (_v, d) => this.fullName(L, d), lowerTrim);
+        const addr = this.memo(`email:${domain}`, (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${tagOf(d, 6)}@${domain}`, lowerTrim);
+        const display = this.memo(`name:${loc}`, fullName(L), lowerTrim);
         return (v, row) => {
           if (!v.includes("<") && !v.includes(",")) return addr(v, row);
           this.fakeValues++;
@@ -170,10 +187,10 @@ export class Anonymizer {
       case "hash": {
         const length = r.length ?? 16;
         const prefix = r.prefix ?? "";
-        return this.memo(`hash\u0000`, (_v, d) => prefix + this.tagOf(d, length));
+        return this.memo(`hash:${length}:${prefix}`, (_v, d) => prefix + tagOf(d, length));
       }
       case "uuid":
-        return this.memo("uuid\u0000", (_v, d) => {
+        return this.memo("uuid", (_v, d) => {
           let hex = "";
           for (let i = 0; i < 4; i++) hex += d.next().toString(16).padStart(8, "0");
           return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${"89ab"[parseInt(hex[16]!, 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -213,7 +230,7 @@ export class Anonymizer {
       case "noise": {
         const ratio = r.ratio;
         const days = r.days;
-        return this.memo(`noise\u0000`, (v, d) => {
+        return this.memo(`noise:${ratio ?? ""}:${days ?? ""}`, (v, d) => {
           const u = d.next() / 4294967296;
           const m = /^(\d{4})-(\d{2})-(\d{2})(.*)$/s.exec(v);
           if (m && days !== undefined) {
@@ -229,17 +246,17 @@ export class Anonymizer {
       }
       case "html":
         if (r.mode === "whole") {
-          return this.memo("htmlwhole\u0000", (v, d) => `<p>${loremOfLength(Math.min(v.length, 400), d)}</p>`);
+          return this.memo("html:whole", (v, d) => `<p>${loremOfLength(Math.min(v.length, 400), d)}</p>`);
         }
-        return this.memo("html\u0000", (v, d) => replaceHtmlText(v, d));
+        return this.memo("html", (v, d) => replaceHtmlText(v, d));
       case "lorem":
-        return this.memo("lorem\u0000", (v, d) => replaceWords(v, d));
+        return this.memo("lorem", (v, d) => replaceWords(v, d));
       case "fake": {
-        const faker = this.faker(loc);
+        const faker = localeFaker(loc);
         const [mod, method] = r.method.split(".") as [string, string];
         const fn = (faker as unknown as Record<string, Record<string, unknown>>)[mod]?.[method];
         if (typeof fn !== "function") throw new UsageError(`unknown faker method ${r.method}`, { code: "UNKNOWN_FAKER_METHOD" });
-        const domain = `fake:${r.method}:${loc}\u0000`;
+        const domain = `fake:${r.method}:${loc}`;
         return this.memo(domain, (_v, d) => {
           faker.seed(d.next());
           return String((fn as () => unknown).call(faker[mod as keyof Faker]));
@@ -286,22 +303,28 @@ export class Anonymizer {
     }
   }
 
-  private fullName(L: LocaleData, d: Draw): string {
-    return `${d.pick(L.list("person.first_name"))} ${d.pick(L.list("person.last_name"))}`;
-  }
-
-  private faker(locale: string): Faker {
-    let f = this.fakers.get(locale);
-    if (!f) {
-      const defs = allLocales as Record<string, LocaleDefinition>;
-      f = new Faker({ locale: [defs[locale] ?? defs.en!, defs.en!, defs.base!] });
-      this.fakers.set(locale, f);
-    }
-    return f;
-  }
 }
 
+/** "First Last" from the locale's name lists. */
+function fullName(L: LocaleData): (v: string, d: Draw) => string {
+  const first = L.generator("person.first_name");
+  const last = L.generator("person.last_name");
+  return (_v, d) => `${first(d)} ${last(d)}`;
+}
+
+/** A memo builder from a generator that ignores the value. */
+const gen = (g: Gen) => (_v: string, d: Draw) => g(d);
+
 const BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz";
+// All pairs of base-36 characters: a tag of 6 is three picks.
+const PAIRS = Array.from({ length: 36 * 36 }, (_, i) => BASE36[Math.floor(i / 36)]! + BASE36[i % 36]!);
+
+/** `length` base-36 characters drawn from the keyed draw (≈5.2 bits each): unique in practice from 10 on. */
+function tagOf(d: Draw, length: number): string {
+  let out = "";
+  for (let i = 0; i + 1 < length; i += 2) out += PAIRS[d.below(1296)];
+  return length & 1 ? out + BASE36[d.below(36)] : out;
+}
 const lowerTrim = (v: string) => v.trim().toLowerCase();
 const digitsOf = (v: string) => v.replace(/\D/g, "") || v;
 
@@ -312,6 +335,15 @@ const digitsOf = (v: string) => v.replace(/\D/g, "") || v;
 function rewriteAddresses(v: string, addr: (a: string) => string, display: (n: string) => string): string {
   if (!v.includes("@")) return addr(v);
   if (!v.includes("<") && !v.includes(",")) return addr(v);
+  // The common form, one `"Name" <address>` or `Name <address>`, without the regular expression.
+  const lt = v.indexOf("<");
+  const gt = v.indexOf(">");
+  if (lt > 0 && gt === v.length - 1 && !v.includes(",") && v.indexOf("<", lt + 1) === -1) {
+    let name = v.slice(0, lt).trim();
+    const q = name.length >= 2 && name.startsWith('"') && name.endsWith('"') ? '"' : "";
+    if (q) name = name.slice(1, -1).trim();
+    if (name && !name.includes('"')) return `${q}${display(name)}${q} <${addr(v.slice(lt + 1, gt))}>`;
+  }
   return v.replace(/(?:("?)([^",<>]*?)\1\s*<([^<>]*)>)|([^\s,<>"]+@[^\s,<>"]+)/g, (_m, q: string, name: string | undefined, inBrackets: string | undefined, bare: string | undefined) => {
     if (bare) return addr(bare);
     const a = addr(inBrackets ?? "");

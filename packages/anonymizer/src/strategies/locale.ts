@@ -1,7 +1,34 @@
-import { allLocales, type LocaleDefinition } from "@faker-js/faker";
+import type { Faker, LocaleDefinition } from "@faker-js/faker";
 import { UsageError } from "@odoo-deploy/core";
+import { createRequire } from "node:module";
 import type { Draw } from "./prf.js";
 import { asciiFold } from "./text.js";
+
+const require = createRequire(import.meta.url);
+const fakers = new Map<string, Faker>();
+
+/**
+ * The faker instance of one locale (`@faker-js/faker/locale/fr`: fr, then en, then base data), loaded on first
+ * use. Only that locale is loaded: the package root imports all 77 locales (about 37 MiB per thread).
+ *
+ * @example localeFaker("fr").person.firstName()
+ */
+export function localeFaker(locale: string): Faker {
+  let f = fakers.get(locale);
+  if (f) return f;
+  if (!/^[a-z]{2,3}(?:_[A-Za-z0-9]+)*$/.test(locale)) throw new UsageError(`unknown faker locale "${locale}"`, { code: "UNKNOWN_LOCALE" });
+  try {
+    // require() of an ES module (Node ≥ 20.19) keeps compile() synchronous.
+    f = (require(`@faker-js/faker/locale/${locale}`) as { faker: Faker }).faker;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" || (e as NodeJS.ErrnoException).code === "ERR_PACKAGE_PATH_NOT_EXPORTED") {
+      throw new UsageError(`unknown faker locale "${locale}"`, { code: "UNKNOWN_LOCALE" });
+    }
+    throw e;
+  }
+  fakers.set(locale, f);
+  return f;
+}
 
 /**
  * Direct access to faker's locale data (name lists, street patterns, phone formats), with the usual fallback
@@ -9,16 +36,15 @@ import { asciiFold } from "./text.js";
  * faker instance is seeded per value.
  */
 export class LocaleData {
-  private readonly chain: LocaleDefinition[];
+  private readonly data: LocaleDefinition;
   private readonly cache = new Map<string, readonly string[]>();
   private readonly foldedCache = new Map<string, readonly string[]>();
-  private readonly patterns = new Map<string, (draw: Draw) => string>();
+  private readonly generators = new Map<string, Gen>();
+  private readonly compiling = new Set<string>();
 
   constructor(readonly locale: string) {
-    const defs = allLocales as Record<string, LocaleDefinition>;
-    const own = defs[locale];
-    if (!own) throw new UsageError(`unknown faker locale "${locale}"`, { code: "UNKNOWN_LOCALE" });
-    this.chain = [own, defs.en!, defs.base!].filter((d, i, a) => a.indexOf(d) === i);
+    // faker merges its chain per entry: a list missing in the locale comes from en, then base.
+    this.data = localeFaker(locale).rawDefinitions;
   }
 
   /**
@@ -28,16 +54,9 @@ export class LocaleData {
   list(path: string): readonly string[] {
     const hit = this.cache.get(path);
     if (hit) return hit;
-    let found: readonly string[] = [];
-    for (const def of this.chain) {
-      let v: unknown = def;
-      for (const part of path.split(".")) v = v && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined;
-      const flat = flatten(v);
-      if (flat.length) {
-        found = flat;
-        break;
-      }
-    }
+    let v: unknown = this.data;
+    for (const part of path.split(".")) v = v && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined;
+    const found = flatten(v);
     this.cache.set(path, found);
     return found;
   }
@@ -53,41 +72,90 @@ export class LocaleData {
   }
 
   /**
-   * Expands a faker pattern: `{{person.firstName}}` references (camelCase method names map to snake_case data),
-   * `#` a digit, `!` a digit 2–9.
+   * A generator for the list at `path`: picks one entry with the draw and expands it. Entries are compiled once
+   * into literal parts, nested generators (`{{person.firstName}}`: camelCase method names map to snake_case
+   * data) and digit runs (`#` a digit, `!` a digit 2–9), so a fake costs a few picks and concatenations.
+   *
+   * @example localeData("fr").generator("location.city_pattern")(draw) // "Saint-Denis"
    */
-  expand(pattern: string, draw: Draw, depth = 0): string {
-    let compiled = this.patterns.get(pattern);
-    if (!compiled) {
-      compiled = this.compilePattern(pattern, depth);
-      this.patterns.set(pattern, compiled);
-    }
-    return compiled(draw);
+  generator(path: string): Gen {
+    let g = this.generators.get(path);
+    if (g) return g;
+    if (this.compiling.has(path)) return () => ""; // a list that refers to itself
+    this.compiling.add(path);
+    const compiled = this.list(path).map((p) => this.compilePattern(p));
+    this.compiling.delete(path);
+    if (compiled.length === 0) g = () => "";
+    else if (compiled.every((c) => typeof c === "string")) {
+      const items = compiled as string[];
+      g = (d) => items[d.below(items.length)]!;
+    } else g = (d) => {
+      const c = compiled[d.below(compiled.length)]!;
+      return typeof c === "string" ? c : c(d);
+    };
+    this.generators.set(path, g);
+    return g;
   }
 
-  /** Parses a pattern once into literal parts, list references and digit placeholders. */
-  private compilePattern(pattern: string, depth: number): (draw: Draw) => string {
-    if (!/\{\{|[#!]/.test(pattern)) return () => pattern;
-    const parts: (string | ((d: Draw) => string))[] = [];
-    const re = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}|#|!/g;
+  /** Expands one pattern (see {@link generator}). @example data.expand("{{person.lastName}} ###", draw) */
+  expand(pattern: string, draw: Draw): string {
+    const c = this.compilePattern(pattern);
+    return typeof c === "string" ? c : c(draw);
+  }
+
+  private compilePattern(pattern: string): string | Gen {
+    if (!/\{\{|[#!]/.test(pattern)) return pattern;
+    const parts: (string | Gen)[] = [];
+    const re = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}|#+|!/g;
     let last = 0;
     for (let m = re.exec(pattern); m; m = re.exec(pattern)) {
       if (m.index > last) parts.push(pattern.slice(last, m.index));
       last = re.lastIndex;
-      if (m[0] === "#") parts.push((d) => DIGITS[d.below(10)]!);
-      else if (m[0] === "!") parts.push((d) => DIGITS[2 + d.below(8)]!);
-      else {
-        const items = depth < 4 ? this.list(`${m[1]}.${toSnake(m[2]!)}`) : [];
-        parts.push(items.length ? (d) => this.expand(d.pick(items), d, depth + 1) : () => "");
-      }
+      if (m[0] === "!") parts.push((d) => DIGITS[2 + d.below(8)]!);
+      else if (m[0].startsWith("#")) parts.push(...digitRuns(m[0].length));
+      else parts.push(this.generator(`${m[1]}.${toSnake(m[2]!)}`));
     }
     if (last < pattern.length) parts.push(pattern.slice(last));
+    const at = (p: string | Gen, d: Draw) => (typeof p === "string" ? p : p(d));
+    if (parts.length === 1) return parts[0]!;
+    if (parts.length === 2) {
+      const [a, b] = parts as [string | Gen, string | Gen];
+      return (d) => at(a, d) + at(b, d);
+    }
+    if (parts.length === 3) {
+      const [a, b, c] = parts as [string | Gen, string | Gen, string | Gen];
+      return (d) => at(a, d) + at(b, d) + at(c, d);
+    }
     return (d) => {
       let s = "";
       for (const p of parts) s += typeof p === "string" ? p : p(d);
       return s;
     };
   }
+}
+
+/** A fake built from a keyed draw. */
+export type Gen = (draw: Draw) => string;
+
+// "0000" to "9999": a run of digits is a few lookups instead of a number-to-string conversion.
+const FOUR_DIGITS = Array.from({ length: 10_000 }, (_, i) => String(i).padStart(4, "0"));
+
+/** `n` random digits: four per lookup, eight per draw. */
+function digitRuns(n: number): Gen[] {
+  const runs: Gen[] = [];
+  for (; n >= 8; n -= 8) runs.push((d) => {
+    const x = d.next();
+    return FOUR_DIGITS[x % 10_000]! + FOUR_DIGITS[Math.floor(x / 10_000) % 10_000]!;
+  });
+  if (n >= 4) {
+    runs.push((d) => FOUR_DIGITS[d.below(10_000)]!);
+    n -= 4;
+  }
+  if (n > 0) {
+    const from = 4 - n;
+    runs.push((d) => FOUR_DIGITS[d.below(10_000)]!.slice(from));
+  }
+  return runs;
 }
 
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];

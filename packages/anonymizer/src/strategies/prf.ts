@@ -20,6 +20,19 @@ export function deriveKey(secret: string): PrfKey {
   return [d.readUInt32LE(0), d.readUInt32LE(4), d.readUInt32LE(8), d.readUInt32LE(12)];
 }
 
+/**
+ * The key of one strategy domain (`email:example.com`, `name:fr`), derived from the master key with the PRF
+ * itself: values are then hashed alone, and equal values in different domains still get unrelated fakes.
+ *
+ * @example const k = domainKey(deriveKey("s3cret"), "email:example.com");
+ */
+export function domainKey(key: PrfKey, domain: string): PrfKey {
+  const a = sipHash(key, `${domain}\u0000k0`, 2, 4);
+  const b = lastHigh();
+  const c = sipHash(key, `${domain}\u0000k1`, 2, 4);
+  return [a, b, c, lastHigh()];
+}
+
 let outHi = 0;
 
 /**

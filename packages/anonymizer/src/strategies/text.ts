@@ -18,13 +18,17 @@ const FOR_LENGTH: string[][] = [];
 for (let len = 0; len <= LENGTHS[LENGTHS.length - 1]!; len++) FOR_LENGTH[len] = BY_LENGTH[LENGTHS.find((l) => l >= len)!]!;
 const LONGEST = FOR_LENGTH[FOR_LENGTH.length - 1]!;
 
-function wordOfLength(len: number, draw: Draw): string {
-  return draw.pick(FOR_LENGTH[len] ?? LONGEST);
-}
+// The same lists with a capital first letter, at the same indexes.
+const FOR_LENGTH_CAPITAL = FOR_LENGTH.map((words) => words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)));
+const LONGEST_CAPITAL = FOR_LENGTH_CAPITAL[FOR_LENGTH_CAPITAL.length - 1]!;
+
+// ASCII letters and digits.
+const ASCII_WORD = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ASCII_WORD[c] = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ? 1 : 0;
 
 // Letters and digits: ASCII ranges, and any code unit from U+00C0 up except general and CJK punctuation.
 function isWordUnit(c: number): boolean {
-  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+  if (c < 0x80) return ASCII_WORD[c] === 1;
   return c >= 0xc0 && !(c >= 0x2000 && c <= 0x206f) && !(c >= 0x3000 && c <= 0x303f) && c !== 0xfeff;
 }
 
@@ -36,22 +40,25 @@ function isWordUnit(c: number): boolean {
  */
 export function replaceWords(text: string, draw: Draw): string {
   let out = "";
+  let kept = 0; // start of the pending run of non-word characters
   let i = 0;
   const n = text.length;
   while (i < n) {
-    let j = i;
-    while (j < n && !isWordUnit(text.charCodeAt(j))) j++;
-    if (j > i) out += text.slice(i, j);
-    if (j >= n) break;
-    let k = j;
+    if (!isWordUnit(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let k = i + 1;
     while (k < n && isWordUnit(text.charCodeAt(k))) k++;
-    const r = wordOfLength(k - j, draw);
-    const first = text.charCodeAt(j);
+    const list = FOR_LENGTH[k - i];
+    const at = draw.below((list ?? LONGEST).length);
+    const first = text.charCodeAt(i);
     // keep a capital where there was one
-    out += first >= 65 && first <= 90 ? r.charAt(0).toUpperCase() + r.slice(1) : r;
-    i = k;
+    const word = first >= 65 && first <= 90 ? (list ? FOR_LENGTH_CAPITAL[k - i]! : LONGEST_CAPITAL)[at]! : (list ?? LONGEST)[at]!;
+    out += kept === i ? word : text.slice(kept, i) + word;
+    kept = i = k;
   }
-  return out;
+  return kept === 0 ? text : out + text.slice(kept);
 }
 
 const MARKUP = /(<!--[\s\S]*?-->|<[^>]*>|&[#a-zA-Z0-9]+;)/;

@@ -3,8 +3,8 @@ import { Transform, type Readable, type TransformCallback, type Writable } from 
 import { pipeline } from "node:stream/promises";
 import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";
 import { suggestRule } from "../check/suggest.js";
-import { OutBuffer } from "../copy/codec.js";
-import { CopyRowTransform } from "../copy/row-transform.js";
+
+import { byteText, RowRewriter, type ByteText } from "../copy/row-transform.js";
 import type { Rules } from "../rules/load.js";
 import { columnCoverage, tablePlan } from "../rules/match.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
@@ -102,11 +102,12 @@ class SqlDumpFilter extends Transform {
   bytesIn = 0;
   bytesOut = 0;
   private pending: Buffer | undefined;
-  private readonly out = new OutBuffer();
+  /** Output of the current chunk, as a byte string (see ByteText). */
+  private out = "";
   private mode: "sql" | "copy" | "drop" = "sql";
   private creating: { key: string; columns: Map<string, string> } | undefined;
   private readonly types = new Map<string, Map<string, string>>();
-  private copy: { tr: CopyRowTransform | undefined; entry: AnonymizeStreamReport["tables"][number]; started: number } | undefined;
+  private copy: { tr: RowRewriter | undefined; entry: AnonymizeStreamReport["tables"][number]; started: number } | undefined;
   private lastEmit = 0;
 
   constructor(
@@ -122,9 +123,11 @@ class SqlDumpFilter extends Transform {
       this.bytesIn += chunk.length;
       const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
       this.pending = undefined;
+      const bt = byteText(buf);
+      const { text } = bt;
       let pos = 0;
-      for (let nl = buf.indexOf(10, pos); nl !== -1; nl = buf.indexOf(10, pos)) {
-        this.line(buf, pos, nl);
+      for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
+        this.line(bt, pos, nl);
         pos = nl + 1;
       }
       if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
@@ -137,7 +140,7 @@ class SqlDumpFilter extends Transform {
   override _flush(cb: TransformCallback): void {
     try {
       if (this.mode !== "sql") throw new OperationFailedError("the dump ends inside a COPY block (truncated input?)", { code: "COPY_FORMAT" });
-      if (this.pending?.length) this.out.bytes(this.pending, 0, this.pending.length);
+      if (this.pending?.length) this.out += this.pending.toString("latin1");
       this.flushOut(cb);
     } catch (e) {
       cb(e as Error);
@@ -145,41 +148,42 @@ class SqlDumpFilter extends Transform {
   }
 
   private flushOut(cb: TransformCallback): void {
-    const data = this.out.take();
+    const data = Buffer.from(this.out, "latin1");
+    this.out = "";
     this.bytesOut += data.length;
     cb(null, data.length ? data : undefined);
   }
 
-  private line(buf: Buffer, start: number, nl: number): void {
+  private line(bt: ByteText, start: number, nl: number): void {
+    const { buf, text } = bt;
     if (this.mode !== "sql") {
       // End of data: a line holding only "\." (pg_dump writes it right after the rows).
-      if (nl - start === 2 && buf[start] === 0x5c && buf[start + 1] === 0x2e) {
+      if (nl - start === 2 && text.charCodeAt(start) === 0x5c && text.charCodeAt(start + 1) === 0x2e) {
         this.endCopy();
-        this.out.bytes(buf, start, nl + 1);
+        this.out += text.slice(start, nl + 1);
         return;
       }
       const c = this.copy!;
       c.entry.rows++;
       c.entry.bytes += nl - start + 1;
       if (this.mode === "copy") {
-        if (c.tr) c.tr.transformRow(buf, start, nl, this.out);
-        else this.out.bytes(buf, start, nl + 1);
+        this.out += c.tr ? c.tr.row(bt, start, nl) : text.slice(start, nl + 1);
       }
       if ((c.entry.rows & 0x3fff) === 0) this.progress();
       return;
     }
     // SQL text: passed through; COPY headers and CREATE TABLE blocks are read on the way.
-    this.out.bytes(buf, start, nl + 1);
+    this.out += text.slice(start, nl + 1);
     const first = buf[start];
     if (first !== 0x43 /* C */ && first !== 0x20 && first !== 0x09 && first !== 0x29 /* ) */) return;
-    const text = buf.toString("utf8", start, nl);
+    const sql = buf.toString("utf8", start, nl);
     if (this.creating) {
-      if (text.startsWith(")")) {
+      if (sql.startsWith(")")) {
         this.types.set(this.creating.key, this.creating.columns);
         this.creating = undefined;
       } else {
-        const m = COLUMN_LINE.exec(text);
-        if (m && !/^\s+CONSTRAINT\s/.test(text)) {
+        const m = COLUMN_LINE.exec(sql);
+        if (m && !/^\s+CONSTRAINT\s/.test(sql)) {
           const name = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replace(/""/g, '"') : m[1]!;
           const type = m[2]!.replace(/\s+(NOT NULL|NULL|DEFAULT .*|COLLATE .*|GENERATED .*|CONSTRAINT .*)$/i, "").trim();
           this.creating.columns.set(name, type);
@@ -187,13 +191,13 @@ class SqlDumpFilter extends Transform {
       }
       return;
     }
-    let m = CREATE_TABLE.exec(text);
+    let m = CREATE_TABLE.exec(sql);
     if (m) {
       const [schema, table] = parseQualified(m[1]!);
       this.creating = { key: `${schema}.${table}`, columns: new Map() };
       return;
     }
-    m = COPY_HEADER.exec(text);
+    m = COPY_HEADER.exec(sql);
     if (m) this.startCopy(m[1]!, m[2]!);
   }
 
@@ -234,7 +238,7 @@ class SqlDumpFilter extends Transform {
     }
     this.mode = "copy";
     this.copy = {
-      tr: transforms.some(Boolean) ? new CopyRowTransform({ table: ruleName, columns, transforms }) : undefined,
+      tr: transforms.some(Boolean) ? new RowRewriter({ table: ruleName, columns, transforms }) : undefined,
       entry,
       started: performance.now(),
     };
