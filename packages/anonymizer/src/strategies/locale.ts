@@ -137,8 +137,10 @@ export class LocaleData {
 /** A fake built from a keyed draw. */
 export type Gen = (draw: Draw) => string;
 
-// "0000" to "9999": a run of digits is a few lookups instead of a number-to-string conversion.
-const FOUR_DIGITS = Array.from({ length: 10_000 }, (_, i) => String(i).padStart(4, "0"));
+// Every string of 1 to 4 digits ("0" to "9999", "00" to "99", …): a run of digits is a few lookups instead of
+// a number-to-string conversion.
+const DIGIT_STRINGS = [1, 10, 100, 1000, 10_000].map((m, len) => Array.from({ length: m }, (_, i) => String(i).padStart(len, "0")));
+const FOUR_DIGITS = DIGIT_STRINGS[4]!;
 
 /** `n` random digits: four per lookup, eight per draw. */
 function digitRuns(n: number): Gen[] {
@@ -147,13 +149,9 @@ function digitRuns(n: number): Gen[] {
     const x = d.next();
     return FOUR_DIGITS[x % 10_000]! + FOUR_DIGITS[Math.floor(x / 10_000) % 10_000]!;
   });
-  if (n >= 4) {
-    runs.push((d) => FOUR_DIGITS[d.below(10_000)]!);
-    n -= 4;
-  }
-  if (n > 0) {
-    const from = 4 - n;
-    runs.push((d) => FOUR_DIGITS[d.below(10_000)]!.slice(from));
+  for (; n > 0; n -= Math.min(4, n)) {
+    const strings = DIGIT_STRINGS[Math.min(4, n)]!;
+    runs.push((d) => strings[d.below(strings.length)]!);
   }
   return runs;
 }

@@ -1,5 +1,6 @@
 import { expect, test } from "vitest";
-import { lastHigh, sipHash, type PrfKey } from "./prf.js";
+import { readFileSync } from "node:fs";
+import { lastHigh, prfHash, sipHash, type PrfKey } from "./prf.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
 const M = (1n << 64n) - 1n;
@@ -38,4 +39,20 @@ test("sipHash is SipHash-c-d over UTF-16LE bytes (official 2-4 vector, BigInt re
       expect(got.toString(16), `${s} ${c}-${d}`).toBe(reference(kb, Buffer.from(s, "utf16le"), c, d).toString(16));
     }
   }
+});
+
+test("prfHash is SipHash-1-3 over UTF-8 bytes (WebAssembly), for short, long and non-ASCII text", () => {
+  const kb = Buffer.from([...Array(16).keys()].map((i) => i * 7 + 3));
+  const key: PrfKey = [kb.readUInt32LE(0), kb.readUInt32LE(4), kb.readUInt32LE(8), kb.readUInt32LE(12)];
+  for (const s of ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "héllo wörld €", "🎉漢字", "x".repeat(1000), "é".repeat(50_000)]) {
+    const lo = prfHash(key, s);
+    const got = (BigInt(lastHigh()) << 32n) | BigInt(lo);
+    expect(got.toString(16), s.slice(0, 20)).toBe(reference(kb, Buffer.from(s, "utf8"), 1, 3).toString(16));
+  }
+});
+
+test("the embedded WebAssembly is compiled from siphash.wat", async () => {
+  const { compileWat } = await import("../../scripts/compile-wat.js");
+  const wat = readFileSync(new URL("./wasm/siphash.wat", import.meta.url), "utf8");
+  expect(readFileSync(new URL("./wasm/siphash-wasm.ts", import.meta.url), "utf8")).toBe(await compileWat(wat));
 });

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { SIPHASH_WASM_BASE64 } from "./wasm/siphash-wasm.js";
 
 /**
  * A keyed pseudo-random function: SipHash-1-3 (the variant Rust's HashMap uses; SipHash-2-4 with fewer
@@ -98,7 +99,51 @@ export function sipHash(key: PrfKey, text: string, cRounds = 1, dRounds = 3): nu
   return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }
 
-/** High 32 bits of the last {@link sipHash}. @example sipHash(key, "x"); const hi = lastHigh(); */
+// SipHash-1-3 in WebAssembly (wasm/siphash.wat): native 64-bit arithmetic, several times faster than the
+// 32-bit-halves version above on anything longer than a few characters.
+// (The WebAssembly JS API, typed here: this project's TypeScript libs do not include it.)
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: { sip: (key: number, msg: number, len: number) => number; memory: WasmMemory } };
+}
+const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const wasm = new Instance(new Module(Buffer.from(SIPHASH_WASM_BASE64, "base64")));
+const wasmSip = wasm.exports.sip;
+const wasmMemory = wasm.exports.memory;
+const KEY_AT = 16; // the key: 16 bytes at 16; the result: 8 bytes at 0
+const MSG_AT = 64; // the message bytes
+let words = new Int32Array(wasmMemory.buffer);
+let message = new Uint8Array(wasmMemory.buffer, MSG_AT);
+const utf8 = new TextEncoder();
+
+/**
+ * The anonymizer's PRF: SipHash-1-3 of the UTF-8 bytes of `text` under `key`; returns the low 32 bits, the high
+ * ones are read with {@link lastHigh}.
+ *
+ * @example const lo = prfHash(key, "john@example.com"); const hi = lastHigh();
+ */
+export function prfHash(key: PrfKey, text: string): number {
+  if (text.length * 3 > message.length) {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    wasmMemory.grow(Math.ceil((text.length * 3 + MSG_AT - wasmMemory.buffer.byteLength) / 65536));
+    words = new Int32Array(wasmMemory.buffer);
+    message = new Uint8Array(wasmMemory.buffer, MSG_AT);
+  }
+  words[KEY_AT >> 2] = key[0];
+  words[(KEY_AT >> 2) + 1] = key[1];
+  words[(KEY_AT >> 2) + 2] = key[2];
+  words[(KEY_AT >> 2) + 3] = key[3];
+  const { written } = utf8.encodeInto(text, message);
+  const lo = wasmSip(KEY_AT, MSG_AT, written);
+  outHi = words[1]! >>> 0;
+  return lo >>> 0;
+}
+
+/** High 32 bits of the last {@link sipHash} or {@link prfHash}. @example sipHash(key, "x"); const hi = lastHigh(); */
 export function lastHigh(): number {
   return outHi;
 }

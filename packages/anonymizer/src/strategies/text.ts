@@ -39,47 +39,87 @@ function isWordUnit(c: number): boolean {
  * @example replaceWords("Call John at 555 1234", draw) // "Amet quia et dol ipsa"
  */
 export function replaceWords(text: string, draw: Draw): string {
+  return replaceWordsIn(text, 0, text.length, draw, false);
+}
+
+/**
+ * {@link replaceWords} on `text[start, end)`; with `html`, character references (`&amp;`, `&#39;`) are kept.
+ * Callers append the result; the draw is consumed word by word, in order.
+ */
+function replaceWordsIn(text: string, start: number, end: number, draw: Draw, html: boolean): string {
   let out = "";
-  let kept = 0; // start of the pending run of non-word characters
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    if (!isWordUnit(text.charCodeAt(i))) {
-      i++;
+  let kept = start; // start of the pending run of characters kept as they are
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (!isWordUnit(c)) {
+      i = html && c === 0x26 /* & */ ? entityEnd(text, i, end) : i + 1;
       continue;
     }
     let k = i + 1;
-    while (k < n && isWordUnit(text.charCodeAt(k))) k++;
+    while (k < end && isWordUnit(text.charCodeAt(k))) k++;
     const list = FOR_LENGTH[k - i];
     const at = draw.below((list ?? LONGEST).length);
-    const first = text.charCodeAt(i);
     // keep a capital where there was one
-    const word = first >= 65 && first <= 90 ? (list ? FOR_LENGTH_CAPITAL[k - i]! : LONGEST_CAPITAL)[at]! : (list ?? LONGEST)[at]!;
+    const word = c >= 65 && c <= 90 ? (list ? FOR_LENGTH_CAPITAL[k - i]! : LONGEST_CAPITAL)[at]! : (list ?? LONGEST)[at]!;
     out += kept === i ? word : text.slice(kept, i) + word;
     kept = i = k;
   }
-  return kept === 0 ? text : out + text.slice(kept);
+  if (kept === start) return start === 0 && end === text.length ? text : text.slice(start, end);
+  return kept === end ? out : out + text.slice(kept, end);
 }
 
-const MARKUP = /(<!--[\s\S]*?-->|<[^>]*>|&[#a-zA-Z0-9]+;)/;
+/** The end of the character reference `&name;` / `&#123;` at `i`, or `i + 1` when there is none. */
+function entityEnd(text: string, i: number, end: number): number {
+  let k = i + 1;
+  for (; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (!(c === 0x23 || (c < 0x80 && ASCII_WORD[c] === 1))) break;
+  }
+  return k > i + 1 && k < end && text.charCodeAt(k) === 0x3b /* ; */ ? k + 1 : i + 1;
+}
+
+const ADDRESS_IN_TAG = /mailto:|tel:|@/;
+const ADDRESS_ATTRIBUTE = /(href|src|title|alt|data-oe-[a-z-]+)\s*=\s*("[^"]*"|'[^']*')/gi;
 
 /**
- * Replaces the text of an HTML fragment, keeping tags, attributes, comments and entities as they are, so the
- * markup stays valid. Attribute values (href="mailto:…") are blanked when they look like addresses.
+ * Replaces the text of an HTML fragment, keeping tags, attributes and entities as they are, so the markup stays
+ * valid. Attribute values (href="mailto:…") are blanked when they look like addresses; comments are emptied. One pass
+ * over the string: markup is found with indexOf, words are replaced in place.
  *
  * @example replaceHtmlText("<p>Dear <b>John</b></p>", draw) // "<p>Amet <b>Ipsa</b></p>"
  */
 export function replaceHtmlText(html: string, draw: Draw): string {
-  const parts = html.split(MARKUP);
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (i % 2 === 0) {
-      if (p) parts[i] = replaceWords(p, draw);
-    } else if (p.charCodeAt(0) === 60 /* < */ && /mailto:|tel:|@/.test(p)) {
-      parts[i] = p.replace(/(href|src|title|alt|data-oe-[a-z-]+)\s*=\s*("[^"]*"|'[^']*')/gi, '$1="#"');
+  const n = html.length;
+  let out = "";
+  let pos = 0; // start of the current run of text
+  let lt = html.indexOf("<");
+  while (lt !== -1) {
+    // A comment runs to "-->", a tag to ">"; a "<" that closes nothing is text.
+    let end = -1;
+    let comment = false;
+    if (html.startsWith("<!--", lt)) {
+      const close = html.indexOf("-->", lt + 4);
+      if (close !== -1) {
+        end = close + 3;
+        comment = true;
+      }
     }
+    if (end === -1) {
+      const gt = html.indexOf(">", lt + 1);
+      if (gt === -1) break;
+      end = gt + 1;
+    }
+    if (lt > pos) out += replaceWordsIn(html, pos, lt, draw, true);
+    if (comment) out += "<!---->"; // comments can hold anything (pasted mail headers): dropped
+    else {
+      const tag = html.slice(lt, end);
+      out += ADDRESS_IN_TAG.test(tag) ? tag.replace(ADDRESS_ATTRIBUTE, '$1="#"') : tag;
+    }
+    pos = end;
+    lt = html.indexOf("<", pos);
   }
-  return parts.join("");
+  return pos < n ? out + replaceWordsIn(html, pos, n, draw, true) : out;
 }
 
 /**

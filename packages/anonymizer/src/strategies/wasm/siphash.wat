@@ -1,0 +1,80 @@
+;; SipHash-1-3 over bytes, for the anonymizer's keyed PRF (see ../prf.ts). Compiled to siphash-wasm.ts by
+;; `npm run wasm -w @odoo-deploy/anonymizer`; a test checks the embedded bytes match this source.
+;;
+;; sip(key, msg, len): the 16-byte key at `key`, `len` message bytes at `msg`; writes the 64-bit result
+;; little-endian at offset 0 and returns its low 32 bits.
+(module
+  (memory (export "memory") 1)
+  (func (export "sip") (param $key i32) (param $msg i32) (param $len i32) (result i32)
+    (local $v0 i64) (local $v1 i64) (local $v2 i64) (local $v3 i64)
+    (local $k0 i64) (local $k1 i64) (local $m i64) (local $end i32) (local $i i32) (local $b i64) (local $r i32)
+    (local.set $k0 (i64.load (local.get $key)))
+    (local.set $k1 (i64.load offset=8 (local.get $key)))
+    (local.set $v0 (i64.xor (local.get $k0) (i64.const 0x736f6d6570736575)))
+    (local.set $v1 (i64.xor (local.get $k1) (i64.const 0x646f72616e646f6d)))
+    (local.set $v2 (i64.xor (local.get $k0) (i64.const 0x6c7967656e657261)))
+    (local.set $v3 (i64.xor (local.get $k1) (i64.const 0x7465646279746573)))
+    ;; whole 8-byte words
+    (local.set $end (i32.add (local.get $msg) (i32.and (local.get $len) (i32.const -8))))
+    (local.set $i (local.get $msg))
+    (block $done
+      (loop $words
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $m (i64.load (local.get $i)))
+        (local.set $v3 (i64.xor (local.get $v3) (local.get $m)))
+        ;; one compression round
+        (local.set $v0 (i64.add (local.get $v0) (local.get $v1)))
+        (local.set $v1 (i64.xor (i64.rotl (local.get $v1) (i64.const 13)) (local.get $v0)))
+        (local.set $v0 (i64.rotl (local.get $v0) (i64.const 32)))
+        (local.set $v2 (i64.add (local.get $v2) (local.get $v3)))
+        (local.set $v3 (i64.xor (i64.rotl (local.get $v3) (i64.const 16)) (local.get $v2)))
+        (local.set $v0 (i64.add (local.get $v0) (local.get $v3)))
+        (local.set $v3 (i64.xor (i64.rotl (local.get $v3) (i64.const 21)) (local.get $v0)))
+        (local.set $v2 (i64.add (local.get $v2) (local.get $v1)))
+        (local.set $v1 (i64.xor (i64.rotl (local.get $v1) (i64.const 17)) (local.get $v2)))
+        (local.set $v2 (i64.rotl (local.get $v2) (i64.const 32)))
+        (local.set $v0 (i64.xor (local.get $v0) (local.get $m)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $words)))
+    ;; last word: the remaining bytes, and the length in the top byte
+    (local.set $b (i64.shl (i64.extend_i32_u (i32.and (local.get $len) (i32.const 255))) (i64.const 56)))
+    (local.set $r (i32.and (local.get $len) (i32.const 7)))
+    (block $tail
+      (loop $bytes
+        (br_if $tail (i32.eqz (local.get $r)))
+        (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+        (local.set $b (i64.or (local.get $b)
+          (i64.shl (i64.load8_u (i32.add (local.get $end) (local.get $r))) (i64.extend_i32_u (i32.shl (local.get $r) (i32.const 3))))))
+        (br $bytes)))
+    (local.set $v3 (i64.xor (local.get $v3) (local.get $b)))
+    (local.set $v0 (i64.add (local.get $v0) (local.get $v1)))
+    (local.set $v1 (i64.xor (i64.rotl (local.get $v1) (i64.const 13)) (local.get $v0)))
+    (local.set $v0 (i64.rotl (local.get $v0) (i64.const 32)))
+    (local.set $v2 (i64.add (local.get $v2) (local.get $v3)))
+    (local.set $v3 (i64.xor (i64.rotl (local.get $v3) (i64.const 16)) (local.get $v2)))
+    (local.set $v0 (i64.add (local.get $v0) (local.get $v3)))
+    (local.set $v3 (i64.xor (i64.rotl (local.get $v3) (i64.const 21)) (local.get $v0)))
+    (local.set $v2 (i64.add (local.get $v2) (local.get $v1)))
+    (local.set $v1 (i64.xor (i64.rotl (local.get $v1) (i64.const 17)) (local.get $v2)))
+    (local.set $v2 (i64.rotl (local.get $v2) (i64.const 32)))
+    (local.set $v0 (i64.xor (local.get $v0) (local.get $b)))
+    ;; finalization: three rounds
+    (local.set $v2 (i64.xor (local.get $v2) (i64.const 0xff)))
+    (local.set $r (i32.const 3))
+    (loop $final
+      (local.set $v0 (i64.add (local.get $v0) (local.get $v1)))
+      (local.set $v1 (i64.xor (i64.rotl (local.get $v1) (i64.const 13)) (local.get $v0)))
+      (local.set $v0 (i64.rotl (local.get $v0) (i64.const 32)))
+      (local.set $v2 (i64.add (local.get $v2) (local.get $v3)))
+      (local.set $v3 (i64.xor (i64.rotl (local.get $v3) (i64.const 16)) (local.get $v2)))
+      (local.set $v0 (i64.add (local.get $v0) (local.get $v3)))
+      (local.set $v3 (i64.xor (i64.rotl (local.get $v3) (i64.const 21)) (local.get $v0)))
+      (local.set $v2 (i64.add (local.get $v2) (local.get $v1)))
+      (local.set $v1 (i64.xor (i64.rotl (local.get $v1) (i64.const 17)) (local.get $v2)))
+      (local.set $v2 (i64.rotl (local.get $v2) (i64.const 32)))
+      (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+      (br_if $final (local.get $r)))
+    (local.set $m (i64.xor (i64.xor (local.get $v0) (local.get $v1)) (i64.xor (local.get $v2) (local.get $v3))))
+    (i64.store (i32.const 0) (local.get $m))
+    (i32.wrap_i64 (local.get $m)))
+)
