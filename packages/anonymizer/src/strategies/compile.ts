@@ -327,7 +327,23 @@ function tagOf(d: Draw, length: number): string {
   return length & 1 ? out + BASE36[d.below(36)] : out;
 }
 const lowerTrim = (v: string) => v.trim().toLowerCase();
-const digitsOf = (v: string) => v.replace(/\D/g, "") || v;
+/** The ASCII digits of a phone number ("+32 2 555 01 02" → "3225550102"), or the value when it has none. */
+function digitsOf(v: string): string {
+  let out = "";
+  let run = -1; // start of the current run of digits
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (run < 0) run = i;
+    } else if (run >= 0) {
+      out += v.slice(run, i);
+      run = -1;
+    }
+  }
+  if (run === 0) return v; // digits only
+  if (run > 0) out += v.slice(run);
+  return out || v;
+}
 
 /**
  * Rewrites the addresses of an e-mail header-like value: `a@b.c`, `"Name" <a@b.c>`, `Name <a@b.c>`, and
