@@ -33,12 +33,12 @@ export { suggestRule } from "./check/suggest.js";
 
 // Strategies
 export { Anonymizer, type AnonymizerOptions, type ColumnTransform, type RowView } from "./strategies/compile.js";
-export { deriveKey, sipHash, lastHigh, Draw, type PrfKey } from "./strategies/prf.js";
+export { deriveKey, domainKey, prfHash, sipHash, lastHigh, Draw, type PrfKey } from "./strategies/prf.js";
 export { LocaleData, localeData } from "./strategies/locale.js";
 
 // COPY codec
 export { decodeField, encodeField } from "./copy/codec.js";
-export { CopyRowTransform, RowRewriter, byteText, encodeBinaryField, type ByteText, type RowTransformSpec, type RowTransformStats } from "./copy/row-transform.js";
+export { CopyRowTransform, RowRewriter, LineChunks, byteText, encodeBinaryField, type ByteText, type RowTransformSpec, type RowTransformStats } from "./copy/row-transform.js";
 
 // Catalog
 export { readCatalog, type Catalog, type TableInfo, type ColumnInfo, type ForeignKeyInfo } from "./engine/catalog.js";

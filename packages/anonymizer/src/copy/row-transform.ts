@@ -1,5 +1,5 @@
 import { OperationFailedError } from "@odoo-deploy/core";
-import { isAscii } from "node:buffer";
+import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, RowView } from "../strategies/compile.js";
 import { decodeField, encodeField } from "./codec.js";
@@ -37,6 +37,8 @@ export function byteText(buf: Buffer): ByteText {
   return { buf, text: buf.toString("latin1"), ascii: isAscii(buf) };
 }
 
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
+
 // A decoded field needs the slow path when it holds an escape or a UTF-8 sequence.
 const NEEDS_DECODE = /[\\\x80-\xff]/;
 // An output value needs escaping (COPY specials) or UTF-8 encoding (non-ASCII).
@@ -53,6 +55,49 @@ export function encodeBinaryField(v: string | null): string {
   const e = encodeField(v);
   // eslint-disable-next-line no-control-regex
   return /[^\x00-\x7f]/.test(e) ? Buffer.from(e, "utf8").toString("latin1") : e;
+}
+
+/**
+ * Cuts a byte stream at line ends: {@link push} returns the bytes of every complete line received so far and
+ * keeps the incomplete one as a list of chunks, so a long row is copied once when its end arrives instead of
+ * being re-read with every chunk. A complete run must fit in one V8 string (about 512 MiB).
+ *
+ * @example const whole = lines.push(chunk); if (whole) handle(byteText(whole));
+ */
+export class LineChunks {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly what: string) {}
+
+  push(chunk: Buffer): Buffer | undefined {
+    const nl = chunk.lastIndexOf(10);
+    if (nl === -1) {
+      this.parts.push(chunk);
+      this.size += chunk.length;
+      this.check(this.size);
+      return undefined;
+    }
+    const head = chunk.subarray(0, nl + 1);
+    const whole = this.parts.length ? Buffer.concat([...this.parts, head], this.size + head.length) : head;
+    this.check(whole.length);
+    this.parts = nl + 1 < chunk.length ? [Buffer.from(chunk.subarray(nl + 1))] : [];
+    this.size = chunk.length - nl - 1;
+    return whole;
+  }
+
+  /** The bytes after the last line end (an incomplete line), if any. */
+  rest(): Buffer | undefined {
+    return this.size ? Buffer.concat(this.parts, this.size) : undefined;
+  }
+
+  private check(size: number): void {
+    if (size > MAX_STRING_LENGTH) {
+      throw new OperationFailedError(`${this.what}: a row of more than ${size} bytes is larger than the ${MAX_STRING_LENGTH} bytes this engine can rewrite`, {
+        code: "ROW_TOO_LARGE",
+      });
+    }
+  }
 }
 
 const UNSET = Symbol("unset");
@@ -221,7 +266,7 @@ export class RowRewriter {
  */
 export class CopyRowTransform extends Transform {
   readonly stats: RowTransformStats = { rows: 0, bytesIn: 0, bytesOut: 0 };
-  private leftover: Buffer | undefined;
+  private readonly lines: LineChunks;
   private readonly rewriter: RowRewriter;
   private readonly table: string;
 
@@ -229,13 +274,17 @@ export class CopyRowTransform extends Transform {
     super();
     this.rewriter = new RowRewriter(spec);
     this.table = spec.table;
+    this.lines = new LineChunks(spec.table);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.stats.bytesIn += chunk.length;
-      const buf = this.leftover ? Buffer.concat([this.leftover, chunk]) : chunk;
-      this.leftover = undefined;
+      const buf = this.lines.push(chunk);
+      if (!buf) {
+        cb();
+        return;
+      }
       const bt = byteText(buf);
       const { text } = bt;
       // Each row (a rope of slices and fakes) is written straight into the output: V8 copies the pieces
@@ -253,7 +302,6 @@ export class CopyRowTransform extends Transform {
         size += out.write(row, size, "latin1");
         pos = nl + 1;
       }
-      if (pos < buf.length) this.leftover = Buffer.from(buf.subarray(pos));
       this.stats.rows = this.rewriter.rows;
       if (size === 0) {
         cb();
@@ -267,7 +315,7 @@ export class CopyRowTransform extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.leftover?.length) {
+    if (this.lines.rest()) {
       cb(new OperationFailedError(`${this.table}: COPY data ends in the middle of a row`, { code: "COPY_FORMAT" }));
       return;
     }

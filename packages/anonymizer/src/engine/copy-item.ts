@@ -5,7 +5,7 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import type { PlannedTable } from "../check/plan.js";
 import { CopyRowTransform, type RowTransformSpec } from "../copy/row-transform.js";
 
-/** What one COPY of a table (or of a primary-key range of it) moved. */
+/** What one COPY of a table (or of a range of it) moved. */
 export interface CopyItemResult {
   rows: number;
   /** COPY bytes read from the source. */

@@ -1,6 +1,7 @@
 // Entry of a copy worker thread (see worker-pool.ts): it owns one source connection (joined to the exported
 // snapshot), one target connection and its own Anonymizer, and copies the work items the main thread sends it,
-// one at a time. Fakes are pure functions of (secret, value), so every worker produces the same ones.
+// one at a time. Fakes are functions of (secret, rule, value) and the memo is only a cache, so every worker
+// produces the same ones; tables with `unique` rules, whose re-draws depend on the rows seen, are never split.
 import { connect } from "@odoo-deploy/core";
 import { parentPort, workerData } from "node:worker_threads";
 import { Anonymizer } from "../strategies/compile.js";

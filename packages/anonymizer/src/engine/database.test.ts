@@ -132,3 +132,31 @@ test("the check runs before every anonymization: an uncovered column refuses the
   expect(r.check.uncovered).toEqual([expect.objectContaining({ table: "partner", column: "note", suggestion: "html" })]);
   expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${target}%`])).toEqual([]);
 });
+
+test("an abort during the copy stops every worker: no connection left, the temporary database dropped, no target", async ({ pg, db }) => {
+  await pg.query(SCHEMA, [], db.name);
+  await pg.query("INSERT INTO partner (name, email) SELECT 'bulk ' || g, 'bulk' || g || '@corp.example' FROM generate_series(1, 200000) g", [], db.name);
+  const target = `${db.name}_x`;
+  const abort = new AbortController();
+  let progressed = false;
+  const run = anonymizeDatabase({
+    sourceUrl: db.url, targetUrl: pg.url(target), rules: loadRules({ text: RULES }), secret: "s", jobs: 2, splitBytes: 256 * 1024, signal: abort.signal,
+    onEvent: (e) => {
+      if (e.type === "anonymize:progress" && e.rows > 0 && !progressed) {
+        progressed = true;
+        abort.abort();
+      }
+    },
+  });
+  await expect(run).rejects.toMatchObject({ name: "AbortedError" });
+  expect(progressed).toBe(true);
+  // The workers' connections close with their threads; PostgreSQL notices within moments.
+  let left: unknown[] = [];
+  for (let i = 0; i < 50; i++) {
+    left = await pg.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'odoo-deploy anonymize'");
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(left).toEqual([]);
+  expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${target.slice(0, 40)}%`])).toEqual([]);
+});

@@ -52,7 +52,7 @@ export interface AnonymizeDatabaseOptions extends RulesSource {
   jobs?: number;
   /** Swap an existing target for the new copy once everything succeeded. */
   replace?: boolean;
-  /** Tables larger than this (bytes on disk) with an integer primary key are split into ranges (default 64 MiB). */
+  /** Tables larger than this (bytes on disk) are split into block (or primary-key) ranges (default 64 MiB). */
   splitBytes?: number;
   /** Directory of pg_dump/pg_restore (default: found on PATH). */
   pgBinDir?: string;
@@ -95,7 +95,7 @@ export interface AnonymizeReport extends ReportBase {
 
 interface WorkItem {
   table: PlannedTable;
-  /** Extra condition for a primary-key range. */
+  /** Extra condition selecting a range of the table (ctid blocks or primary-key values). */
   range?: string;
   weight: number;
 }
@@ -105,7 +105,7 @@ const APP = "odoo-deploy anonymize";
 /**
  * Anonymizes a database into a new one: the rules are checked first (fail-closed); then `pg_dump` pre-data
  * builds the schema in a temporary database, every table streams COPY OUT → transform → COPY IN on several
- * connections sharing one exported snapshot (big tables split by primary-key ranges), post-data (indexes,
+ * connections sharing one exported snapshot (big tables split into block ranges), post-data (indexes,
  * constraints) follows, then sequences; the temporary database is renamed to the target only when all of this
  * succeeded. Any failure drops the temporary database and leaves an existing target untouched.
  *

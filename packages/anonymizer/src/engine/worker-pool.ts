@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 import type { CopyItemResult } from "./copy-item.js";
 import { fromWire, type CopyWorkerInit, type FromWorker, type ToWorker } from "./worker-protocol.js";
 
-/** One unit of copy work: a table (index into `init.tables`) or a primary-key range of it. */
+/** One unit of copy work: a table (index into `init.tables`) or a range of it. */
 export interface PoolItem {
   table: number;
   range?: string;

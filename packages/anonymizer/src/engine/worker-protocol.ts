@@ -39,7 +39,14 @@ export type FromWorker =
 /** @example port.postMessage({ type: "error", error: toWire(e) }) */
 export function toWire(e: unknown): WireError {
   if (e instanceof OdooDeployError) return { message: e.message, name: e.name, code: e.code, category: e.category, details: e.details, ...(e.stack ? { stack: e.stack } : {}) };
-  if (e instanceof Error) return { message: e.message, name: e.name, ...(e.stack ? { stack: e.stack } : {}) };
+  if (e instanceof Error) {
+    // PostgreSQL errors (pg's DatabaseError): keep what says which row or constraint failed.
+    const pgError = e as Error & { code?: string; detail?: string; constraint?: string; table?: string; column?: string; where?: string };
+    const details = Object.fromEntries(
+      (["code", "detail", "constraint", "table", "column", "where"] as const).filter((k) => typeof pgError[k] === "string").map((k) => [k === "code" ? "sqlstate" : k, pgError[k]]),
+    );
+    return { message: e.message, name: e.name, details, ...(e.stack ? { stack: e.stack } : {}) };
+  }
   return { message: String(e) };
 }
 
@@ -56,6 +63,6 @@ export function fromWire(w: WireError): OdooDeployError {
     case "failed":
       return new OperationFailedError(w.message, options);
     default:
-      return new OperationFailedError(`copying data failed: ${w.message}`, { code: "COPY_FAILED", details: { error: w.name ?? "Error" } });
+      return new OperationFailedError(`copying data failed: ${w.message}`, { code: "COPY_FAILED", details: { error: w.name ?? "Error", ...w.details } });
   }
 }

@@ -25,6 +25,17 @@ export type ColumnTransform = (value: string, row: RowView) => string | null;
  */
 // 4096 slots: the tags of one domain (32 KiB) stay in the CPU caches; a probe costs one cache line.
 const MEMO_SLOTS = 1 << 12;
+// Longer fakes (texts) are not kept: memory stays bounded by slots × this length, and free text rarely repeats.
+const MEMO_MAX_LENGTH = 256;
+
+/**
+ * A copy of a string that shares no memory with it. Values read from a COPY stream are slices of a whole chunk
+ * (and fakes may embed such slices); anything kept beyond the current row is copied so it does not keep
+ * chunks alive.
+ */
+function detach<T extends string | null>(s: T): T {
+  return s === null || s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as T);
+}
 
 interface Memo {
   key: PrfKey;
@@ -93,7 +104,10 @@ export class Anonymizer {
       let out: string | null | undefined;
       if (tags[2 * slot] === lo && tags[2 * slot + 1] === hi) {
         out = values[slot];
-        if (out === undefined) out = values[slot] = fn(k, draw.seed(lo, hi));
+        if (out === undefined) {
+          out = fn(k, draw.seed(lo, hi));
+          if (out === null || out.length <= MEMO_MAX_LENGTH) values[slot] = detach(out);
+        }
       } else {
         tags[2 * slot] = lo;
         tags[2 * slot + 1] = hi;
@@ -118,16 +132,20 @@ export class Anonymizer {
   }
 
   private uniqueOf(t: ColumnTransform, domain: string): ColumnTransform {
-    const seen = new Map<string, string>(); // output → original
+    // output → a 53-bit keyed hash of the original that owns it (not the original: less memory, no chunk kept)
+    const seen = new Map<string, number>();
+    const key = this.key;
     return (value, row) => {
+      const lo = prfHash(key, value);
+      const owner = lo + (lastHigh() & 0x1fffff) * 4294967296;
       let out = t(value, row);
       for (let n = 1; out !== null; n++) {
-        const owner = seen.get(out);
-        if (owner === undefined || owner === value) break;
+        const taken = seen.get(out);
+        if (taken === undefined || taken === owner) break;
         if (n > 20) throw new OperationFailedError(`unique strategy ${domain}: cannot find a free value`, { code: "UNIQUE_EXHAUSTED" });
         out = t(`${value}\u0001${n}`, row);
       }
-      if (out !== null) seen.set(out, value);
+      if (out !== null) seen.set(detach(out), owner);
       return out;
     };
   }
@@ -177,7 +195,7 @@ export class Anonymizer {
         const firsts = L.folded("person.first_name");
         const lasts = L.folded("person.last_name");
         // One address, case-insensitive: the same fake in res_partner.email, email_normalized and crm_lead.email_from.
-        const addr = this.memo(`email:${domain}`, (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${tagOf(d, 6)}@${domain}`, lowerTrim);
+        const addr = this.memo(`email:${loc}:${domain}`, (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${tagOf(d, 6)}@${domain}`, lowerTrim);
         const display = this.memo(`name:${loc}`, fullName(L), lowerTrim);
         return (v, row) => {
           if (!v.includes("<") && !v.includes(",")) return addr(v, row);

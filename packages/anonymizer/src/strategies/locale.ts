@@ -16,7 +16,7 @@ const fakers = new Map<string, Faker>();
 export function localeFaker(locale: string): Faker {
   let f = fakers.get(locale);
   if (f) return f;
-  if (!/^[a-z]{2,3}(?:_[A-Za-z0-9]+)*$/.test(locale)) throw new UsageError(`unknown faker locale "${locale}"`, { code: "UNKNOWN_LOCALE" });
+  if (locale !== "base" && !/^[a-z]{2,3}(?:_[A-Za-z0-9]+)*$/.test(locale)) throw new UsageError(`unknown faker locale "${locale}"`, { code: "UNKNOWN_LOCALE" });
   try {
     // require() of an ES module (Node ≥ 20.19) keeps compile() synchronous.
     f = (require(`@faker-js/faker/locale/${locale}`) as { faker: Faker }).faker;

@@ -2,10 +2,12 @@ import { createHmac } from "node:crypto";
 import { SIPHASH_WASM_BASE64 } from "./wasm/siphash-wasm.js";
 
 /**
- * A keyed pseudo-random function: SipHash-1-3 (the variant Rust's HashMap uses; SipHash-2-4 with fewer
- * rounds) over the UTF-16LE bytes of a string, written with 32-bit halves so it needs neither BigInt nor a
- * native module. Several times cheaper than Node's HMAC per call, which is what makes deterministic fakes
- * affordable at a million values per second. The key is derived from the secret with HMAC-SHA256.
+ * The keyed pseudo-random function behind every fake: SipHash-1-3 (the variant Rust's HashMap uses; SipHash-2-4
+ * with fewer rounds) under a 128-bit key derived from the secret. The hot path, {@link prfHash}, runs it in
+ * WebAssembly over UTF-8 bytes (wasm/siphash.wat); {@link sipHash} is the same function in plain JavaScript over
+ * UTF-16LE bytes, written with 32-bit halves so it needs neither BigInt nor a native module (used to derive
+ * per-domain keys, for text WebAssembly is not given, and to check the reference vectors). Both are many times
+ * cheaper per call than Node's HMAC, which is what makes deterministic fakes affordable at millions per second.
  */
 
 /** A 128-bit SipHash key as four 32-bit words (k0 lo, k0 hi, k1 lo, k1 hi). */
@@ -17,7 +19,7 @@ export type PrfKey = readonly [number, number, number, number];
  * @example const key = deriveKey("s3cret");
  */
 export function deriveKey(secret: string): PrfKey {
-  const d = createHmac("sha256", secret).update("odoo-deploy/anonymizer/v1").digest();
+  const d = createHmac("sha256", secret).update("odoo-deploy/anonymizer/v2").digest();
   return [d.readUInt32LE(0), d.readUInt32LE(4), d.readUInt32LE(8), d.readUInt32LE(12)];
 }
 
@@ -119,14 +121,19 @@ const MSG_AT = 64; // the message bytes
 let words = new Int32Array(wasmMemory.buffer);
 let message = new Uint8Array(wasmMemory.buffer, MSG_AT);
 const utf8 = new TextEncoder();
+const LONG_TEXT = 1 << 20;
 
 /**
- * The anonymizer's PRF: SipHash-1-3 of the UTF-8 bytes of `text` under `key`; returns the low 32 bits, the high
- * ones are read with {@link lastHigh}.
+ * The anonymizer's PRF: SipHash-1-3 of the UTF-8 bytes of `text` under `key` (of the UTF-16 bytes, with
+ * {@link sipHash}, for text over 1 Mi characters or with lone surrogates); returns the low 32 bits, the high ones
+ * are read with {@link lastHigh}.
  *
  * @example const lo = prfHash(key, "john@example.com"); const hi = lastHigh();
  */
 export function prfHash(key: PrfKey, text: string): number {
+  // Text the UTF-8 encoder would alter (lone surrogates become U+FFFD) or too long to copy into WebAssembly memory
+  // cheaply is hashed as UTF-16 instead: still a pure function of the value.
+  if (text.length > LONG_TEXT || !(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return sipHash(key, text);
   if (text.length * 3 > message.length) {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     wasmMemory.grow(Math.ceil((text.length * 3 + MSG_AT - wasmMemory.buffer.byteLength) / 65536));

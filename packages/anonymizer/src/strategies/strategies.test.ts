@@ -77,4 +77,16 @@ describe("strategies", () => {
     expect(job("Sales Manager", row())).toBe(new Anonymizer({ secret: "k" }).compile({ strategy: "fake", method: "person.jobTitle" })("Sales Manager", row()));
     expect(a.compile({ strategy: "name", locale: "fr" })("Jean", row())).toMatch(/\S+ \S+/);
   });
+  test("a fake depends on the rule, never on which rules ran first (locales are separate memo domains)", () => {
+    const v = "John.Smith@Example.com";
+    const frFirst = new Anonymizer({ secret: "k" });
+    const fr1 = frFirst.compile({ strategy: "email", locale: "fr" })(v, row());
+    const en1 = frFirst.compile("email")(v, row());
+    const enFirst = new Anonymizer({ secret: "k" });
+    const en2 = enFirst.compile("email")(v, row());
+    const fr2 = enFirst.compile({ strategy: "email", locale: "fr" })(v, row());
+    expect(fr1).toBe(fr2);
+    expect(en1).toBe(en2);
+    expect(new Anonymizer({ secret: "k" }).compile({ strategy: "name", locale: "base" })("x", row())).toEqual(expect.any(String));
+  });
 });

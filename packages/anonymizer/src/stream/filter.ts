@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";
 import { suggestRule } from "../check/suggest.js";
 
-import { byteText, RowRewriter, type ByteText } from "../copy/row-transform.js";
+import { byteText, LineChunks, RowRewriter, type ByteText } from "../copy/row-transform.js";
 import type { Rules } from "../rules/load.js";
 import { columnCoverage, tablePlan } from "../rules/match.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
@@ -101,7 +101,7 @@ class SqlDumpFilter extends Transform {
   readonly tables: AnonymizeStreamReport["tables"] = [];
   bytesIn = 0;
   bytesOut = 0;
-  private pending: Buffer | undefined;
+  private readonly lines = new LineChunks("the dump");
   /** Output of the current chunk, as a byte string (see ByteText). */
   private out = "";
   private mode: "sql" | "copy" | "drop" = "sql";
@@ -121,8 +121,11 @@ class SqlDumpFilter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.bytesIn += chunk.length;
-      const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-      this.pending = undefined;
+      const buf = this.lines.push(chunk);
+      if (!buf) {
+        cb();
+        return;
+      }
       const bt = byteText(buf);
       const { text } = bt;
       let pos = 0;
@@ -130,7 +133,6 @@ class SqlDumpFilter extends Transform {
         this.line(bt, pos, nl);
         pos = nl + 1;
       }
-      if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
       this.flushOut(cb);
     } catch (e) {
       cb(e as Error);
@@ -140,7 +142,8 @@ class SqlDumpFilter extends Transform {
   override _flush(cb: TransformCallback): void {
     try {
       if (this.mode !== "sql") throw new OperationFailedError("the dump ends inside a COPY block (truncated input?)", { code: "COPY_FORMAT" });
-      if (this.pending?.length) this.out += this.pending.toString("latin1");
+      const rest = this.lines.rest();
+      if (rest) this.out += rest.toString("latin1");
       this.flushOut(cb);
     } catch (e) {
       cb(e as Error);
