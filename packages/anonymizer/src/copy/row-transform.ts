@@ -37,7 +37,14 @@ export function byteText(buf: Buffer): ByteText {
   return { buf, text: buf.toString("latin1"), ascii: isAscii(buf) };
 }
 
-const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
+const MAX_BUFFER_LENGTH = constants.MAX_LENGTH;
+
+/**
+ * Runs of rows longer than this are handled row by row, and single rows longer than this on bytes (Buffers)
+ * instead of a latin1 string: V8 strings stop at about 512 MiB (a big attachment kept in `db_datas` gets there),
+ * and a huge string would double the memory of such a row.
+ */
+export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 
 // A decoded field needs the slow path when it holds an escape or a UTF-8 sequence.
 const NEEDS_DECODE = /[\\\x80-\xff]/;
@@ -60,7 +67,7 @@ export function encodeBinaryField(v: string | null): string {
 /**
  * Cuts a byte stream at line ends: {@link push} returns the bytes of every complete line received so far and
  * keeps the incomplete one as a list of chunks, so a long row is copied once when its end arrives instead of
- * being re-read with every chunk. A complete run must fit in one V8 string (about 512 MiB).
+ * being re-read with every chunk.
  *
  * @example const whole = lines.push(chunk); if (whole) handle(byteText(whole));
  */
@@ -92,8 +99,8 @@ export class LineChunks {
   }
 
   private check(size: number): void {
-    if (size > MAX_STRING_LENGTH) {
-      throw new OperationFailedError(`${this.what}: a row of more than ${size} bytes is larger than the ${MAX_STRING_LENGTH} bytes this engine can rewrite`, {
+    if (size > MAX_BUFFER_LENGTH) {
+      throw new OperationFailedError(`${this.what}: a row of more than ${size} bytes is larger than the ${MAX_BUFFER_LENGTH} bytes a buffer can hold`, {
         code: "ROW_TOO_LARGE",
       });
     }
@@ -128,6 +135,8 @@ export class RowRewriter {
   private splitUpTo = -1;
   private currentColumn = -1;
   private touched: number[] = [];
+  /** Rewriting one huge row on its bytes (see {@link rowBytes}). */
+  private onBytes = false;
 
   constructor(private readonly spec: RowTransformSpec) {
     this.index = new Map(spec.columns.map((c, i) => [c, i]));
@@ -160,11 +169,11 @@ export class RowRewriter {
   private ensureSplit(i: number): void {
     // Fields are split lazily up to the ones needed (a template may read a column after the last ruled one).
     if (i <= this.splitUpTo) return;
-    const text = this.chunk.text;
+    const { text, buf } = this.chunk;
     for (let k = this.splitUpTo + 1; k <= i; k++) {
       const s = k === 0 ? this.rowStart : this.ends[k - 1]! + 1;
       if (s > this.rowEnd) throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1} has fewer fields than columns`, { code: "COPY_FORMAT" });
-      let e = text.indexOf("\t", s);
+      let e = this.onBytes ? buf.indexOf(9, s) : text.indexOf("\t", s);
       if (e === -1 || e > this.rowEnd) e = this.rowEnd;
       this.starts[k] = s;
       this.ends[k] = e;
@@ -180,7 +189,8 @@ export class RowRewriter {
     const e = this.ends[i]!;
     const { text } = this.chunk;
     let v: string | null;
-    if (e - s === 2 && text.charCodeAt(s) === 0x5c && text.charCodeAt(s + 1) === 0x4e) v = null;
+    if (this.onBytes) v = decodeField(this.chunk.buf, s, e);
+    else if (e - s === 2 && text.charCodeAt(s) === 0x5c && text.charCodeAt(s + 1) === 0x4e) v = null;
     else {
       v = text.slice(s, e);
       if ((this.chunk.ascii ? v.indexOf("\\") !== -1 : NEEDS_DECODE.test(v))) v = decodeField(this.chunk.buf, s, e);
@@ -218,15 +228,7 @@ export class RowRewriter {
    * byte string.
    */
   row(chunk: ByteText, start: number, end: number): string {
-    this.chunk = chunk;
-    this.rowStart = start;
-    this.rowEnd = end;
-    this.splitUpTo = -1;
-    for (const i of this.touched) {
-      this.origCache[i] = UNSET;
-      this.outCache[i] = UNSET;
-    }
-    this.touched = [];
+    this.begin(chunk, start, end);
     const { text } = chunk;
     let out = "";
     try {
@@ -245,17 +247,86 @@ export class RowRewriter {
       }
       out += text.slice(raw, end + 1);
     } catch (e) {
-      if (e instanceof OperationFailedError) throw e;
-      const column = this.currentColumn >= 0 ? `, column ${this.spec.columns[this.currentColumn]}` : "";
-      throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1}${column}: ${(e as Error).message}`, {
-        code: "TRANSFORM_FAILED",
-        details: { table: this.spec.table, row: this.rows + 1 },
-        cause: e,
-      });
+      throw this.failure(e);
     }
     this.rows++;
     return out;
   }
+
+  /**
+   * {@link row} for a row too big for a string (over {@link MAX_TEXT_BYTES}): the same rules, on bytes; the
+   * untouched ranges come back as views of `buf`.
+   */
+  rowBytes(buf: Buffer, start: number, end: number): Buffer[] {
+    this.begin({ buf, text: "", ascii: false }, start, end);
+    this.onBytes = true;
+    const out: Buffer[] = [];
+    try {
+      this.ensureSplit(this.last);
+      let raw = start;
+      for (const i of this.ruled) {
+        out.push(buf.subarray(raw, this.starts[i]!), Buffer.from(encodeBinaryField(this.output(i)), "latin1"));
+        raw = this.ends[i]!;
+      }
+      out.push(buf.subarray(raw, end + 1));
+    } catch (e) {
+      throw this.failure(e);
+    } finally {
+      this.onBytes = false;
+      this.begin({ buf: Buffer.alloc(0), text: "", ascii: true }, 0, 0); // drop the references to the huge row
+    }
+    this.rows++;
+    return out;
+  }
+
+  private begin(chunk: ByteText, start: number, end: number): void {
+    this.chunk = chunk;
+    this.rowStart = start;
+    this.rowEnd = end;
+    this.splitUpTo = -1;
+    for (const i of this.touched) {
+      this.origCache[i] = UNSET;
+      this.outCache[i] = UNSET;
+    }
+    this.touched = [];
+  }
+
+  private failure(e: unknown): OperationFailedError {
+    if (e instanceof OperationFailedError) return e;
+    const column = this.currentColumn >= 0 ? `, column ${this.spec.columns[this.currentColumn]}` : "";
+    return new OperationFailedError(`${this.spec.table}: row ${this.rows + 1}${column}: ${(e as Error).message}`, {
+      code: "TRANSFORM_FAILED",
+      details: { table: this.spec.table, row: this.rows + 1 },
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Calls `onRun` with the byte string of each run of rows of `whole` (all of it when small), and `onHuge` with
+ * each row bigger than `limit`, in order.
+ */
+export function eachRun(whole: Buffer, limit: number, onRun: (bt: ByteText) => void, onHuge: (buf: Buffer, start: number, end: number) => void): void {
+  if (whole.length <= limit) {
+    onRun(byteText(whole));
+    return;
+  }
+  let runStart = 0;
+  let pos = 0;
+  while (pos < whole.length) {
+    const nl = whole.indexOf(10, pos);
+    const end = nl === -1 ? whole.length - 1 : nl;
+    if (end - pos + 1 > limit) {
+      if (pos > runStart) onRun(byteText(whole.subarray(runStart, pos)));
+      onHuge(whole, pos, end);
+      runStart = end + 1;
+    } else if (end + 1 - runStart > limit) {
+      onRun(byteText(whole.subarray(runStart, pos)));
+      runStart = pos;
+    }
+    pos = end + 1;
+  }
+  if (runStart < whole.length) onRun(byteText(whole.subarray(runStart)));
 }
 
 /**
@@ -270,7 +341,8 @@ export class CopyRowTransform extends Transform {
   private readonly rewriter: RowRewriter;
   private readonly table: string;
 
-  constructor(spec: RowTransformSpec) {
+  /** @param options.maxTextBytes see {@link MAX_TEXT_BYTES} (tests lower it). */
+  constructor(spec: RowTransformSpec, private readonly options: { maxTextBytes?: number } = {}) {
     super();
     this.rewriter = new RowRewriter(spec);
     this.table = spec.table;
@@ -280,37 +352,39 @@ export class CopyRowTransform extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.stats.bytesIn += chunk.length;
-      const buf = this.lines.push(chunk);
-      if (!buf) {
-        cb();
-        return;
-      }
-      const bt = byteText(buf);
-      const { text } = bt;
-      // Each row (a rope of slices and fakes) is written straight into the output: V8 copies the pieces
-      // without first building one flat string of the whole chunk.
-      let out = Buffer.allocUnsafe(Math.max(1024, buf.length + (buf.length >> 2)));
-      let size = 0;
-      let pos = 0;
-      for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
-        const row = this.rewriter.row(bt, pos, nl);
-        if (size + row.length > out.length) {
-          const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, size + row.length));
-          out.copy(bigger, 0, 0, size);
-          out = bigger;
-        }
-        size += out.write(row, size, "latin1");
-        pos = nl + 1;
-      }
+      const whole = this.lines.push(chunk);
+      if (whole) eachRun(whole, this.options.maxTextBytes ?? MAX_TEXT_BYTES, (bt) => this.run(bt), (buf, start, end) => this.send(...this.rewriter.rowBytes(buf, start, end)));
       this.stats.rows = this.rewriter.rows;
-      if (size === 0) {
-        cb();
-        return;
-      }
-      this.stats.bytesOut += size;
-      cb(null, out.subarray(0, size));
+      cb();
     } catch (e) {
       cb(e as Error);
+    }
+  }
+
+  /** Rewrites the rows of a run; each row (a rope of slices and fakes) is written straight into the output. */
+  private run(bt: ByteText): void {
+    const { text } = bt;
+    let out = Buffer.allocUnsafe(Math.max(1024, text.length + (text.length >> 2)));
+    let size = 0;
+    let pos = 0;
+    for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
+      const row = this.rewriter.row(bt, pos, nl);
+      if (size + row.length > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, size + row.length));
+        out.copy(bigger, 0, 0, size);
+        out = bigger;
+      }
+      size += out.write(row, size, "latin1");
+      pos = nl + 1;
+    }
+    this.send(out.subarray(0, size));
+  }
+
+  private send(...parts: Buffer[]): void {
+    for (const p of parts) {
+      if (!p.length) continue;
+      this.stats.bytesOut += p.length;
+      this.push(p);
     }
   }
 

@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";
 import { suggestRule } from "../check/suggest.js";
 
-import { byteText, LineChunks, RowRewriter, type ByteText } from "../copy/row-transform.js";
+import { byteText, eachRun, LineChunks, MAX_TEXT_BYTES, RowRewriter, type ByteText } from "../copy/row-transform.js";
 import type { Rules } from "../rules/load.js";
 import { columnCoverage, tablePlan } from "../rules/match.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
@@ -19,6 +19,8 @@ export type StreamEvent =
 export interface AnonymizeStreamOptions extends RulesSource {
   /** A plain-format SQL dump (`pg_dump -Fp`, `pg_restore -f -`). */
   input: Readable;
+  /** Lines longer than this are handled on bytes, not as strings (default MAX_TEXT_BYTES; tests lower it). */
+  maxTextBytes?: number;
   /** Where the anonymized SQL goes. */
   output: Writable;
   /** The secret keying the fakes; default: the rules file's `secret`. */
@@ -53,7 +55,7 @@ export async function anonymizeStream(options: AnonymizeStreamOptions): Promise<
   const secret = options.secret ?? rules.secret;
   if (!secret) throw new UsageError("no anonymization secret: pass --secret-env VAR (or `secret: ${VAR}` in the rules file)", { code: "NO_SECRET" });
   const anonymizer = new Anonymizer({ secret, locale: rules.locale });
-  const filter = new SqlDumpFilter(rules, anonymizer, options.onEvent ?? (() => {}));
+  const filter = new SqlDumpFilter(rules, anonymizer, options.onEvent ?? (() => {}), options.maxTextBytes ?? MAX_TEXT_BYTES);
   await pipeline(options.input, filter, options.output, { signal: options.signal ?? new AbortController().signal });
   return {
     ok: true,
@@ -114,6 +116,7 @@ class SqlDumpFilter extends Transform {
     private readonly rules: Rules,
     private readonly anonymizer: Anonymizer,
     private readonly onEvent: (e: StreamEvent) => void,
+    private readonly maxTextBytes: number,
   ) {
     super();
   }
@@ -121,17 +124,21 @@ class SqlDumpFilter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.bytesIn += chunk.length;
-      const buf = this.lines.push(chunk);
-      if (!buf) {
-        cb();
-        return;
-      }
-      const bt = byteText(buf);
-      const { text } = bt;
-      let pos = 0;
-      for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
-        this.line(bt, pos, nl);
-        pos = nl + 1;
+      const whole = this.lines.push(chunk);
+      if (whole) {
+        eachRun(
+          whole,
+          this.maxTextBytes,
+          (bt) => {
+            const { text } = bt;
+            let pos = 0;
+            for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
+              this.line(bt, pos, nl);
+              pos = nl + 1;
+            }
+          },
+          (buf, start, end) => this.hugeLine(buf, start, end),
+        );
       }
       this.flushOut(cb);
     } catch (e) {
@@ -151,10 +158,35 @@ class SqlDumpFilter extends Transform {
   }
 
   private flushOut(cb: TransformCallback): void {
-    const data = Buffer.from(this.out, "latin1");
+    this.sendText();
+    cb();
+  }
+
+  private sendText(): void {
+    if (!this.out) return;
+    this.send(Buffer.from(this.out, "latin1"));
     this.out = "";
+  }
+
+  private send(data: Buffer): void {
+    if (!data.length) return;
     this.bytesOut += data.length;
-    cb(null, data.length ? data : undefined);
+    this.push(data);
+  }
+
+  /** A line too big for a string (see MAX_TEXT_BYTES): a data row rewritten on bytes, or passed or dropped. */
+  private hugeLine(buf: Buffer, start: number, end: number): void {
+    if (this.mode === "sql") {
+      // Statements are read as text (COPY headers, CREATE TABLE): only data rows get this long in a real dump.
+      this.line(byteText(buf.subarray(start, end + 1)), 0, end - start);
+      return;
+    }
+    this.sendText();
+    const c = this.copy!;
+    c.entry.rows++;
+    c.entry.bytes += end - start + 1;
+    if (this.mode === "drop") return;
+    for (const part of c.tr ? c.tr.rowBytes(buf, start, end) : [buf.subarray(start, end + 1)]) this.send(part);
   }
 
   private line(bt: ByteText, start: number, nl: number): void {
