@@ -38,28 +38,19 @@ export async function copyItem(
     : `COPY ${table.info.sql} (${cols}) TO STDOUT`;
   const copyOut = source.query(copyTo(out));
   const copyIn = target.query(copyFrom(`COPY ${table.info.sql} (${cols}) FROM STDIN`));
-  if (spec.transforms.some(Boolean)) {
-    const tr = new CopyRowTransform(spec);
-    const timer = setInterval(() => onProgress(tr.stats.rows, tr.stats.bytesIn), 250);
-    try {
-      await pipeline(copyOut, tr, copyIn, { signal });
-    } finally {
-      clearInterval(timer);
-    }
-    onProgress(tr.stats.rows, tr.stats.bytesIn);
-    return { rows: tr.stats.rows, bytes: tr.stats.bytesIn, transformed: true };
-  }
+  // A table without any transform is copied through without being parsed.
+  const tr = spec.transforms.some(Boolean) ? new CopyRowTransform(spec) : undefined;
   let bytes = 0;
-  copyOut.on("data", (chunk: Buffer) => {
-    bytes += chunk.length;
-  });
-  const timer = setInterval(() => onProgress(0, bytes), 250);
+  if (!tr) copyOut.on("data", (chunk: Buffer) => (bytes += chunk.length));
+  const current = (): [number, number] => (tr ? [tr.stats.rows, tr.stats.bytesIn] : [0, bytes]);
+  const timer = setInterval(() => onProgress(...current()), 250);
   try {
-    await pipeline(copyOut, copyIn, { signal });
+    await (tr ? pipeline(copyOut, tr, copyIn, { signal }) : pipeline(copyOut, copyIn, { signal }));
   } finally {
     clearInterval(timer);
   }
-  const rows = Number((copyIn as unknown as { rowCount?: number }).rowCount ?? 0);
-  onProgress(rows, bytes);
-  return { rows, bytes, transformed: false };
+  const rows = tr ? tr.stats.rows : Number((copyIn as unknown as { rowCount?: number }).rowCount ?? 0);
+  const read = current()[1];
+  onProgress(rows, read);
+  return { rows, bytes: read, transformed: tr !== undefined };
 }
