@@ -3,6 +3,7 @@ import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, RowView } from "../strategies/compile.js";
 import { decodeField, encodeField } from "./codec.js";
+import { GATHER_BYTES } from "./gather.js";
 
 /** What to do with the columns of a COPY stream. */
 export interface RowTransformSpec {
@@ -45,6 +46,8 @@ const MAX_BUFFER_LENGTH = constants.MAX_LENGTH;
  * and a huge string would double the memory of such a row.
  */
 export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+
+const OUT_CHUNK_BYTES = 256 * 1024;
 
 // A decoded field needs the slow path when it holds an escape or a UTF-8 sequence.
 const NEEDS_DECODE = /[\\\x80-\xff]/;
@@ -340,6 +343,8 @@ export class CopyRowTransform extends Transform {
   private readonly lines: LineChunks;
   private readonly rewriter: RowRewriter;
   private readonly table: string;
+  private out = Buffer.allocUnsafe(OUT_CHUNK_BYTES);
+  private size = 0;
 
   /** @param options.maxTextBytes see {@link MAX_TEXT_BYTES} (tests lower it). */
   constructor(spec: RowTransformSpec, private readonly options: { maxTextBytes?: number } = {}) {
@@ -353,7 +358,10 @@ export class CopyRowTransform extends Transform {
     try {
       this.stats.bytesIn += chunk.length;
       const whole = this.lines.push(chunk);
-      if (whole) eachRun(whole, this.options.maxTextBytes ?? MAX_TEXT_BYTES, (bt) => this.run(bt), (buf, start, end) => this.send(...this.rewriter.rowBytes(buf, start, end)));
+      if (whole) eachRun(whole, this.options.maxTextBytes ?? MAX_TEXT_BYTES, (bt) => this.run(bt), (buf, start, end) => {
+          if (this.size) this.flushOut();
+          this.send(...this.rewriter.rowBytes(buf, start, end));
+        });
       this.stats.rows = this.rewriter.rows;
       cb();
     } catch (e) {
@@ -364,20 +372,25 @@ export class CopyRowTransform extends Transform {
   /** Rewrites the rows of a run; each row (a rope of slices and fakes) is written straight into the output. */
   private run(bt: ByteText): void {
     const { text } = bt;
-    let out = Buffer.allocUnsafe(Math.max(1024, text.length + (text.length >> 2)));
-    let size = 0;
     let pos = 0;
     for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
       const row = this.rewriter.row(bt, pos, nl);
-      if (size + row.length > out.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, size + row.length));
-        out.copy(bigger, 0, 0, size);
-        out = bigger;
+      if (this.size + row.length > this.out.length) {
+        if (this.size) this.flushOut();
+        if (row.length > this.out.length) this.out = Buffer.allocUnsafe(row.length);
       }
-      size += out.write(row, size, "latin1");
+      this.size += this.out.write(row, this.size, "latin1");
       pos = nl + 1;
     }
-    this.send(out.subarray(0, size));
+    if (this.size >= GATHER_BYTES) this.flushOut();
+  }
+
+  // Output is gathered into large chunks, for the reason given in GatherChunks.
+  private flushOut(): void {
+    const full = this.out.subarray(0, this.size);
+    this.out = Buffer.allocUnsafe(OUT_CHUNK_BYTES);
+    this.size = 0;
+    this.send(full);
   }
 
   private send(...parts: Buffer[]): void {
@@ -389,6 +402,7 @@ export class CopyRowTransform extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
+    if (this.size) this.flushOut();
     if (this.lines.rest()) {
       cb(new OperationFailedError(`${this.table}: COPY data ends in the middle of a row`, { code: "COPY_FORMAT" }));
       return;

@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import type { PlannedTable } from "../check/plan.js";
+import { GatherChunks } from "../copy/gather.js";
 import { CopyRowTransform, type RowTransformSpec } from "../copy/row-transform.js";
 
 /** What one COPY of a table (or of a range of it) moved. */
@@ -45,7 +46,7 @@ export async function copyItem(
   const current = (): [number, number] => (tr ? [tr.stats.rows, tr.stats.bytesIn] : [0, bytes]);
   const timer = setInterval(() => onProgress(...current()), 250);
   try {
-    await (tr ? pipeline(copyOut, tr, copyIn, { signal }) : pipeline(copyOut, copyIn, { signal }));
+    await (tr ? pipeline(copyOut, tr, copyIn, { signal }) : pipeline(copyOut, new GatherChunks(), copyIn, { signal }));
   } finally {
     clearInterval(timer);
   }
