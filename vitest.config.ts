@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@odoo-deploy\/testkit\/vitest$/, replacement: src("testkit", "vitest.ts") },
       { find: /^@odoo-deploy\/testkit$/, replacement: src("testkit") },
       { find: /^@odoo-deploy\/core$/, replacement: src("core") },
+      { find: /^@odoo-deploy\/core\/base$/, replacement: src("core", "base.ts") },
       { find: /^@odoo-deploy\/anonymizer$/, replacement: src("anonymizer") },
       { find: /^@odoo-deploy\/cli$/, replacement: src("cli") },
     ],

@@ -7,38 +7,10 @@
  * console.log(report.odooVersion, report.moduleStates);
  */
 
-// Errors and report shapes
-export {
-  OdooDeployError,
-  UsageError,
-  ConfigError,
-  EnvironmentError,
-  OperationFailedError,
-  AbortedError,
-  throwIfAborted,
-  type ErrorCategory,
-  type ConfigIssue,
-  type OdooDeployErrorOptions,
-} from "./errors.js";
-export { timedCheck, durationSince, type Check, type CheckStatus, type ReportBase, type EventBase, type EventHandler } from "./report.js";
+// Errors, report shapes, utilities and PostgreSQL connections (also importable alone as @odoo-deploy/core/base)
+export * from "./base.js";
 
-// Utilities
-export { Redactor, redactText, redactUrl } from "./util/redact.js";
-export { parseDuration, formatDuration, formatBytes } from "./util/duration.js";
-
-// Database helpers
-export {
-  connect,
-  withClient,
-  translatePgError,
-  parseDbUrl,
-  withDatabase,
-  libpqEnv,
-  quoteIdent,
-  type Queryable,
-  type ConnectOptions,
-  type DbUrlParts,
-} from "./db/connection.js";
+// Odoo database helpers
 export {
   DEPLOYED_REVISION_KEY,
   INSTALLED_CHECKSUMS_KEY,
