@@ -1,7 +1,7 @@
 // Benchmark: our database-to-database anonymization with the Odoo preset vs a plain `pg_dump -Fc | pg_restore`
 // on ../shared/bench/odoo-like.sql, in one throwaway cluster, in one run (machines are noisy: compare ratios).
 //
-//   npm run build && npx tsx --conditions=source packages/anonymizer/bench/anonymize.ts [rows=1000000] [jobs=2]
+//   npm run build && npx tsx --conditions=source packages/anonymizer/bench/anonymize.ts [rows=1000000] [jobs=default]
 //
 // "Ours" is the built CLI (`node packages/cli/dist/bin.js anonymize … --json`), the process users run, so its
 // peak RSS is the product's, not this script's. Prints: baseline time, our time, their ratio (target ≤ 1.0),
@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { Anonymizer, type AnonymizeReport } from "../src/index.js";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
-const jobs = Number(process.argv[3] ?? 2);
+const jobsArg = process.argv[3]; // default: the CLI's (cores + 1)
 const sql = sharedPath("bench/odoo-like.sql");
 if (!sql) throw new Error("../shared/bench/odoo-like.sql not found (set ODOO_DEPLOY_SHARED)");
 const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
@@ -62,7 +62,7 @@ function runCli(args: string[]): Promise<{ report: AnonymizeReport; peakRss: num
 }
 
 try {
-  console.log(`odoo-like.sql with rows=${rows.toLocaleString("en")}, ${os.cpus().length} cores, jobs=${jobs}`);
+  console.log(`odoo-like.sql with rows=${rows.toLocaleString("en")}, ${os.cpus().length} cores, jobs=${jobsArg ?? "default"}`);
   const [genS] = await timed(() => sh(`createdb bench && psql -q -d bench -v rows=${rows} -f ${sql}`));
   const size = (await pg.query<{ s: string }>("SELECT pg_size_pretty(pg_database_size('bench')) AS s"))[0]!.s;
   console.log(`generated in ${genS.toFixed(1)} s, database size ${size}`);
@@ -71,10 +71,11 @@ try {
   console.log(`baseline  pg_dump -Fc | pg_restore -d (single job): ${baseS.toFixed(1)} s`);
 
   const [oursS, { report, peakRss }] = await timed(() =>
-    runCli(["anonymize", "--source-url", pg.url("bench"), "--target-url", pg.url("anon"), "--preset", "odoo", "--secret-env", "BENCH_SECRET", "--jobs", String(jobs), "--json", "--quiet"]),
+    runCli(["anonymize", "--source-url", pg.url("bench"), "--target-url", pg.url("anon"), "--preset", "odoo", "--secret-env", "BENCH_SECRET", ...(jobsArg ? ["--jobs", jobsArg] : []), "--json", "--quiet"]),
   );
   if (!report.ok) throw new Error(`anonymization failed: ${JSON.stringify(report.steps)}`);
   const data = report.steps.find((s) => s.name === "data");
+  const jobs = report.jobs;
   console.log(`ours      odoo-deploy anonymize --preset odoo --jobs ${jobs}: ${oursS.toFixed(1)} s  (steps: ${report.steps.map((s) => `${s.name} ${((s.durationMs ?? 0) / 1000).toFixed(1)}s`).join(", ")})`);
   console.log(`ratio     ours / baseline = ${(oursS / baseS).toFixed(2)}  (target ≤ 1.0)`);
   console.log(`peak RSS  ${(peakRss / 1048576).toFixed(0)} MB  (target ≤ 256 MB; the CLI process, worker threads included)`);

@@ -1,4 +1,4 @@
-import { durationSince, parseDbUrl, redactUrl, throwIfAborted, withClient, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core";
+import { durationSince, parseDbUrl, redactUrl, throwIfAborted, withClient, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
 import { readCatalog } from "../engine/catalog.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
 import { buildPlan, suggestedRulesYaml, type Plan, type UncoveredColumn } from "./plan.js";

@@ -1,4 +1,4 @@
-import { quoteIdent } from "@odoo-deploy/core";
+import { quoteIdent } from "@odoo-deploy/core/base";
 import type { Catalog, ColumnInfo, TableInfo } from "../engine/catalog.js";
 import type { Rules } from "../rules/load.js";
 import { columnCoverage, matchName, tablePlan, type TablePlan } from "../rules/match.js";

@@ -1,4 +1,4 @@
-import { OperationFailedError } from "@odoo-deploy/core";
+import { OperationFailedError } from "@odoo-deploy/core/base";
 import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, RowView } from "../strategies/compile.js";
@@ -13,6 +13,66 @@ export interface RowTransformSpec {
   columns: string[];
   /** A transform per column; `undefined` passes the field through as raw bytes. */
   transforms: (ColumnTransform | undefined)[];
+  /**
+   * Set when the table is copied in COPY's binary format: how each column's value reads as text (see
+   * {@link BinaryKind}). Absent: text format.
+   */
+  binary?: BinaryKind[];
+}
+
+/**
+ * How a column's value in COPY binary format maps to the text rules see. `text` (text, varchar, char, name,
+ * json) and `jsonb` (a version byte, then the text) are UTF-8 text both ways; `int2`, `int4`, `int8`, `bool`
+ * and `uuid` can be read (by templates, `switch`, `same_as`) but only `null` written; `other` is passed through.
+ */
+export type BinaryKind = "text" | "jsonb" | "int2" | "int4" | "int8" | "bool" | "uuid" | "other";
+
+const NULL_FIELD = "\xff\xff\xff\xff";
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+// Length prefixes of short values are made once.
+const SHORT_PREFIXES = Array.from({ length: 4096 }, (_, n) => String.fromCharCode(0, 0, n >>> 8, n & 0xff));
+const lengthPrefix = (n: number) => (n < 4096 ? SHORT_PREFIXES[n]! : String.fromCharCode(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff));
+
+/**
+ * A value as a COPY binary field in byte-string form: its 4-byte length, then its UTF-8 bytes (after jsonb's
+ * version byte); NULL is length -1. Only the text kinds can carry a value.
+ *
+ * @example binaryCopyField("é", "text") // "\x00\x00\x00\x02\xc3\xa9" (as latin1 characters)
+ */
+export function binaryCopyField(v: string | null, kind: BinaryKind): string {
+  if (v === null) return NULL_FIELD;
+  if (kind !== "text" && kind !== "jsonb") throw new Error(`a ${kind} column in COPY binary format can only be set to NULL`);
+  let bytes = NON_ASCII.test(v) ? Buffer.from(v, "utf8").toString("latin1") : v;
+  if (kind === "jsonb") bytes = "\x01" + bytes;
+  return lengthPrefix(bytes.length) + bytes;
+}
+
+/** The text of a non-NULL binary field `start..end` of `buf` (value bytes only, without the length). */
+function readBinaryValue(buf: Buffer, start: number, end: number, kind: BinaryKind): string {
+  switch (kind) {
+    case "int2":
+      return String(buf.readInt16BE(start));
+    case "int4":
+      return String(buf.readInt32BE(start));
+    case "int8":
+      return String(buf.readBigInt64BE(start));
+    case "bool":
+      return buf[start] ? "t" : "f";
+    case "uuid": {
+      const h = buf.toString("hex", start, end);
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    }
+    case "jsonb":
+      if (buf[start] !== 1) throw new Error(`unsupported jsonb binary version ${buf[start]}`);
+      return buf.toString("utf8", start + 1, end);
+    case "text":
+      return buf.toString("utf8", start, end);
+    default:
+      // compileTable chooses binary format only when rules read no such column and change it only to NULL
+      // (a rule that ignores the original value), so its text is never needed.
+      return "";
+  }
 }
 
 /** Counters of a {@link CopyRowTransform}. */
@@ -140,8 +200,13 @@ export class RowRewriter {
   private touched: number[] = [];
   /** Rewriting one huge row on its bytes (see {@link rowBytes}). */
   private onBytes = false;
+  /** Binary COPY format: per column kind; the fields of a row are found by {@link walkTuple} beforehand. */
+  private readonly kinds: BinaryKind[] | undefined;
+  /** After {@link walkTuple} returned -1: the bytes from the tuple's start needed before trying again. */
+  need = 0;
 
   constructor(private readonly spec: RowTransformSpec) {
+    this.kinds = spec.binary;
     this.index = new Map(spec.columns.map((c, i) => [c, i]));
     this.ruled = [];
     spec.transforms.forEach((t, i) => {
@@ -172,6 +237,7 @@ export class RowRewriter {
   private ensureSplit(i: number): void {
     // Fields are split lazily up to the ones needed (a template may read a column after the last ruled one).
     if (i <= this.splitUpTo) return;
+    if (this.kinds) throw new Error("walkTuple must run before a binary row is rewritten");
     const { text, buf } = this.chunk;
     for (let k = this.splitUpTo + 1; k <= i; k++) {
       const s = k === 0 ? this.rowStart : this.ends[k - 1]! + 1;
@@ -192,7 +258,8 @@ export class RowRewriter {
     const e = this.ends[i]!;
     const { text } = this.chunk;
     let v: string | null;
-    if (this.onBytes) v = decodeField(this.chunk.buf, s, e);
+    if (this.kinds) v = this.originalBinary(i, s, e);
+    else if (this.onBytes) v = decodeField(this.chunk.buf, s, e);
     else if (e - s === 2 && text.charCodeAt(s) === 0x5c && text.charCodeAt(s + 1) === 0x4e) v = null;
     else {
       v = text.slice(s, e);
@@ -201,6 +268,17 @@ export class RowRewriter {
     this.origCache[i] = v;
     this.touched.push(i);
     return v;
+  }
+
+  // A binary field is its 4-byte length (-1: NULL), then the value.
+  private originalBinary(i: number, s: number, e: number): string | null {
+    const { buf, text } = this.chunk;
+    if (buf[s] === 0xff) return null;
+    const kind = this.kinds![i]!;
+    if (kind !== "text" || this.onBytes) return readBinaryValue(buf, s + 4, e, kind);
+    // Binary chunks are never all ASCII (lengths, numbers), so the field's own bytes are checked.
+    for (let k = s + 4; k < e; k++) if (buf[k]! >= 0x80) return buf.toString("utf8", s + 4, e);
+    return text.slice(s + 4, e);
   }
 
   private output(i: number): string | null {
@@ -242,7 +320,7 @@ export class RowRewriter {
         // Repeated outputs (constants, memo hits) are encoded once.
         let enc = this.lastEncoded[i]!;
         if (v !== this.lastOutput[i]) {
-          enc = this.lastEncoded[i] = encodeBinaryField(v);
+          enc = this.lastEncoded[i] = this.encode(v, i);
           this.lastOutput[i] = v;
         }
         out += text.slice(raw, this.starts[i]!) + enc;
@@ -268,7 +346,7 @@ export class RowRewriter {
       this.ensureSplit(this.last);
       let raw = start;
       for (const i of this.ruled) {
-        out.push(buf.subarray(raw, this.starts[i]!), Buffer.from(encodeBinaryField(this.output(i)), "latin1"));
+        out.push(buf.subarray(raw, this.starts[i]!), Buffer.from(this.encode(this.output(i), i), "latin1"));
         raw = this.ends[i]!;
       }
       out.push(buf.subarray(raw, end + 1));
@@ -282,11 +360,43 @@ export class RowRewriter {
     return out;
   }
 
+  private encode(v: string | null, i: number): string {
+    return this.kinds ? binaryCopyField(v, this.kinds[i]!) : encodeBinaryField(v);
+  }
+
+  /**
+   * Binary COPY format: finds the fields of the tuple at `pos` of `buf` and returns its end offset, or -1 when
+   * `buf` ends inside it (then {@link need} holds how many bytes from `pos` are needed at least). Call it before
+   * {@link row} or {@link rowBytes} (with the tuple's last byte as `end`).
+   */
+  walkTuple(buf: Buffer, pos: number): number {
+    const n = this.starts.length;
+    const len = buf.length;
+    if (pos + 2 > len) return this.needs(2);
+    const count = ((buf[pos]! << 24) | (buf[pos + 1]! << 16)) >> 16;
+    if (count !== n) throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1} has ${count} fields, expected ${n}`, { code: "COPY_FORMAT" });
+    let p = pos + 2;
+    for (let k = 0; k < n; k++) {
+      if (p + 4 > len) return this.needs(p + 4 - pos);
+      const l = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+      if (l < -1) throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1} has a field of length ${l}`, { code: "COPY_FORMAT" });
+      this.starts[k] = p;
+      p += 4 + (l > 0 ? l : 0);
+      this.ends[k] = p;
+    }
+    return p > len ? this.needs(p - pos) : p;
+  }
+
+  private needs(bytes: number): number {
+    this.need = bytes;
+    return -1;
+  }
+
   private begin(chunk: ByteText, start: number, end: number): void {
     this.chunk = chunk;
     this.rowStart = start;
     this.rowEnd = end;
-    this.splitUpTo = -1;
+    this.splitUpTo = this.kinds ? this.starts.length - 1 : -1;
     for (const i of this.touched) {
       this.origCache[i] = UNSET;
       this.outCache[i] = UNSET;
@@ -333,18 +443,53 @@ export function eachRun(whole: Buffer, limit: number, onRun: (bt: ByteText) => v
 }
 
 /**
+ * The output side shared by the COPY transforms: rewritten rows (byte strings) are written into a buffer that is
+ * passed on once it holds {@link GATHER_BYTES} (see GatherChunks for why), and counters are kept.
+ */
+export abstract class RowOutputTransform extends Transform {
+  readonly stats: RowTransformStats = { rows: 0, bytesIn: 0, bytesOut: 0 };
+  private out = Buffer.allocUnsafe(OUT_CHUNK_BYTES);
+  private size = 0;
+
+  /** Appends a row (or any bytes) given as a byte string. */
+  protected write1(row: string): void {
+    if (this.size + row.length > this.out.length) {
+      if (this.size) this.flushOut();
+      if (row.length > this.out.length) this.out = Buffer.allocUnsafe(row.length);
+    }
+    this.size += this.out.write(row, this.size, "latin1");
+  }
+
+  /** Passes the gathered rows on when there are enough of them (`all`: whatever there is). */
+  protected flushOut(all = false): void {
+    if (!this.size || (!all && this.size < GATHER_BYTES)) return;
+    const full = this.out.subarray(0, this.size);
+    this.out = Buffer.allocUnsafe(OUT_CHUNK_BYTES);
+    this.size = 0;
+    this.send(full);
+  }
+
+  /** Passes buffers on after the gathered rows. */
+  protected send(...parts: Buffer[]): void {
+    if (this.size) this.flushOut(true);
+    for (const p of parts) {
+      if (!p.length) continue;
+      this.stats.bytesOut += p.length;
+      this.push(p);
+    }
+  }
+}
+
+/**
  * A stream transform over COPY text data: rows may span chunks; memory is bounded by the chunk size and the
  * longest row. See {@link RowRewriter} for what happens to a row.
  *
  * @example await pipeline(copyOut, new CopyRowTransform(spec), copyIn);
  */
-export class CopyRowTransform extends Transform {
-  readonly stats: RowTransformStats = { rows: 0, bytesIn: 0, bytesOut: 0 };
+export class CopyRowTransform extends RowOutputTransform {
   private readonly lines: LineChunks;
   private readonly rewriter: RowRewriter;
   private readonly table: string;
-  private out = Buffer.allocUnsafe(OUT_CHUNK_BYTES);
-  private size = 0;
 
   /** @param options.maxTextBytes see {@link MAX_TEXT_BYTES} (tests lower it). */
   constructor(spec: RowTransformSpec, private readonly options: { maxTextBytes?: number } = {}) {
@@ -358,10 +503,7 @@ export class CopyRowTransform extends Transform {
     try {
       this.stats.bytesIn += chunk.length;
       const whole = this.lines.push(chunk);
-      if (whole) eachRun(whole, this.options.maxTextBytes ?? MAX_TEXT_BYTES, (bt) => this.run(bt), (buf, start, end) => {
-          if (this.size) this.flushOut();
-          this.send(...this.rewriter.rowBytes(buf, start, end));
-        });
+      if (whole) eachRun(whole, this.options.maxTextBytes ?? MAX_TEXT_BYTES, (bt) => this.run(bt), (buf, start, end) => this.send(...this.rewriter.rowBytes(buf, start, end)));
       this.stats.rows = this.rewriter.rows;
       cb();
     } catch (e) {
@@ -374,35 +516,14 @@ export class CopyRowTransform extends Transform {
     const { text } = bt;
     let pos = 0;
     for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
-      const row = this.rewriter.row(bt, pos, nl);
-      if (this.size + row.length > this.out.length) {
-        if (this.size) this.flushOut();
-        if (row.length > this.out.length) this.out = Buffer.allocUnsafe(row.length);
-      }
-      this.size += this.out.write(row, this.size, "latin1");
+      this.write1(this.rewriter.row(bt, pos, nl));
       pos = nl + 1;
     }
-    if (this.size >= GATHER_BYTES) this.flushOut();
-  }
-
-  // Output is gathered into large chunks, for the reason given in GatherChunks.
-  private flushOut(): void {
-    const full = this.out.subarray(0, this.size);
-    this.out = Buffer.allocUnsafe(OUT_CHUNK_BYTES);
-    this.size = 0;
-    this.send(full);
-  }
-
-  private send(...parts: Buffer[]): void {
-    for (const p of parts) {
-      if (!p.length) continue;
-      this.stats.bytesOut += p.length;
-      this.push(p);
-    }
+    this.flushOut();
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.size) this.flushOut();
+    this.flushOut(true);
     if (this.lines.rest()) {
       cb(new OperationFailedError(`${this.table}: COPY data ends in the middle of a row`, { code: "COPY_FORMAT" }));
       return;

@@ -1,4 +1,4 @@
-import { quoteIdent, type Queryable } from "@odoo-deploy/core";
+import { quoteIdent, type Queryable } from "@odoo-deploy/core/base";
 
 /** One column as the engine sees it. */
 export interface ColumnInfo {
@@ -10,6 +10,11 @@ export interface ColumnInfo {
   notNull: boolean;
   /** Generated columns are not copied (PostgreSQL computes them). */
   generated: boolean;
+  /**
+   * The type is built in (its binary form, which names element types by OID, means the same in any database)
+   * and has binary send/receive functions, so COPY can move it in binary format.
+   */
+  binary: boolean;
 }
 
 /** A foreign key between two tables. */
@@ -58,11 +63,13 @@ const ruleName = (schema: string, name: string) => (schema === "public" ? name :
 export async function readCatalog(db: Queryable): Promise<Catalog> {
   const cols = await db.query<{
     schema: string; table: string; column: string; type: string; category: string;
-    notnull: boolean; generated: string; reltuples: number; bytes: string;
+    notnull: boolean; generated: string; binary: boolean; reltuples: number; bytes: string;
   }>(`
     SELECT n.nspname AS schema, c.relname AS table, a.attname AS column,
            regexp_replace(format_type(a.atttypid, NULL), '\\(.*\\)', '') AS type,
            t.typcategory AS category, a.attnotnull AS notnull, a.attgenerated AS generated,
+           (a.atttypid < 16384 AND t.typsend::oid <> 0 AND t.typreceive::oid <> 0
+            AND (t.typelem = 0 OR EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typsend::oid <> 0 AND e.typreceive::oid <> 0))) AS binary,
            c.reltuples::float8 AS reltuples, pg_table_size(c.oid) AS bytes
       FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -89,7 +96,7 @@ export async function readCatalog(db: Queryable): Promise<Catalog> {
       };
       byKey.set(key, t);
     }
-    t.columns.push({ name: r.column, type: r.type, category: r.category, notNull: r.notnull, generated: r.generated !== "" });
+    t.columns.push({ name: r.column, type: r.type, category: r.category, notNull: r.notnull, generated: r.generated !== "", binary: r.binary });
   }
   const cons = await db.query<{ contype: string; name: string; schema: string; table: string; cols: string[]; fschema: string | null; ftable: string | null; fcols: string[] | null }>(`
     SELECT con.contype, con.conname AS name, n.nspname AS schema, c.relname AS table,

@@ -1,17 +1,63 @@
-import type { PlannedTable } from "../check/plan.js";
-import type { RowTransformSpec } from "../copy/row-transform.js";
+import type { PlannedColumn, PlannedTable } from "../check/plan.js";
+import { referencedColumns } from "../check/plan.js";
+import type { BinaryKind, RowTransformSpec } from "../copy/row-transform.js";
+import type { ColumnRuleInput } from "../rules/schema.js";
 import type { Anonymizer, ColumnTransform } from "../strategies/compile.js";
+
+/** Options of {@link compileTable}. */
+export interface CompileTableOptions {
+  /** Use COPY's binary format when the table allows it (default true); false forces text. */
+  binary?: boolean;
+}
+
+const isKeep = (rule: ColumnRuleInput) => rule === "keep" || (typeof rule === "object" && rule.strategy === "keep" && !rule.unique);
+const isNull = (rule: ColumnRuleInput) => rule === "null" || (typeof rule === "object" && rule.strategy === "null");
+
+// How a built-in type's binary form reads as text (format_type names, modifiers stripped).
+const KINDS: Record<string, BinaryKind> = {
+  text: "text",
+  "character varying": "text",
+  character: "text",
+  name: "text",
+  json: "text",
+  jsonb: "jsonb",
+  smallint: "int2",
+  integer: "int4",
+  bigint: "int8",
+  boolean: "bool",
+  uuid: "uuid",
+};
+
+/**
+ * The binary kinds of a table's columns, or `undefined` when it must be copied as text: a column of a type
+ * that is not built in, a column that rules read whose binary form this engine cannot read as text, or a
+ * changed column that is not text (a number, a date) unless its rule only sets NULL.
+ */
+function binaryKinds(columns: PlannedColumn[]): BinaryKind[] | undefined {
+  if (!columns.every((c) => c.binary)) return undefined;
+  const kinds = columns.map((c) => KINDS[c.type] ?? "other");
+  const index = new Map(columns.map((c, i) => [c.name, i]));
+  for (const [i, c] of columns.entries()) {
+    if (isKeep(c.rule)) continue;
+    const kind = kinds[i]!;
+    if (kind !== "text" && kind !== "jsonb" && !isNull(c.rule)) return undefined;
+    for (const ref of referencedColumns(c.rule)) {
+      const j = index.get(ref);
+      if (j !== undefined && kinds[j] === "other") return undefined;
+    }
+  }
+  return kinds;
+}
 
 /**
  * The row transform of a planned table: a compiled transform for every column whose rule changes values,
- * `undefined` (raw bytes passed through) for kept columns.
+ * `undefined` (raw bytes passed through) for kept columns, and the binary kinds when the table can be copied
+ * in COPY's binary format.
  *
  * @example const spec = compileTable(planned, new Anonymizer({ secret }));
  */
-export function compileTable(t: PlannedTable, anonymizer: Anonymizer): RowTransformSpec {
-  const transforms: (ColumnTransform | undefined)[] = t.columns.map((c) => {
-    const keep = c.rule === "keep" || (typeof c.rule === "object" && c.rule.strategy === "keep" && !c.rule.unique);
-    return keep ? undefined : anonymizer.compile(c.rule);
-  });
-  return { table: t.info.ruleName, columns: t.columns.map((c) => c.name), transforms };
+export function compileTable(t: PlannedTable, anonymizer: Anonymizer, options: CompileTableOptions = {}): RowTransformSpec {
+  const transforms: (ColumnTransform | undefined)[] = t.columns.map((c) => (isKeep(c.rule) ? undefined : anonymizer.compile(c.rule)));
+  const binary = options.binary === false ? undefined : binaryKinds(t.columns);
+  return { table: t.info.ruleName, columns: t.columns.map((c) => c.name), transforms, ...(binary ? { binary } : {}) };
 }

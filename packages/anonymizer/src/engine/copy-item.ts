@@ -1,8 +1,9 @@
-import { quoteIdent } from "@odoo-deploy/core";
+import { quoteIdent } from "@odoo-deploy/core/base";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import type { PlannedTable } from "../check/plan.js";
+import { BinaryCopyTransform } from "../copy/binary-transform.js";
 import { GatherChunks } from "../copy/gather.js";
 import { CopyRowTransform, type RowTransformSpec } from "../copy/row-transform.js";
 
@@ -33,14 +34,16 @@ export async function copyItem(
 ): Promise<CopyItemResult> {
   const cols = table.columns.map((c) => quoteIdent(c.name)).join(", ");
   const conditions = [table.filter, range].filter(Boolean);
+  // Binary format when the table allows it: less work for PostgreSQL on both sides, and no escaping here.
+  const format = spec.binary ? " (FORMAT binary)" : "";
   // A plain COPY of a table reads the heap directly (and never rows of child tables, like FROM ONLY).
   const out = conditions.length
-    ? `COPY (SELECT ${cols} FROM ONLY ${table.info.sql} WHERE ${conditions.join(" AND ")}) TO STDOUT`
-    : `COPY ${table.info.sql} (${cols}) TO STDOUT`;
+    ? `COPY (SELECT ${cols} FROM ONLY ${table.info.sql} WHERE ${conditions.join(" AND ")}) TO STDOUT${format}`
+    : `COPY ${table.info.sql} (${cols}) TO STDOUT${format}`;
   const copyOut = source.query(copyTo(out));
-  const copyIn = target.query(copyFrom(`COPY ${table.info.sql} (${cols}) FROM STDIN`));
+  const copyIn = target.query(copyFrom(`COPY ${table.info.sql} (${cols}) FROM STDIN${format}`));
   // A table without any transform is copied through without being parsed.
-  const tr = spec.transforms.some(Boolean) ? new CopyRowTransform(spec) : undefined;
+  const tr = !spec.transforms.some(Boolean) ? undefined : spec.binary ? new BinaryCopyTransform(spec) : new CopyRowTransform(spec);
   let bytes = 0;
   if (!tr) copyOut.on("data", (chunk: Buffer) => (bytes += chunk.length));
   const current = (): [number, number] => (tr ? [tr.stats.rows, tr.stats.bytesIn] : [0, bytes]);

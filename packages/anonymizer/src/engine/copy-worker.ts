@@ -2,7 +2,7 @@
 // snapshot), one target connection and its own Anonymizer, and copies the work items the main thread sends it,
 // one at a time. Fakes are functions of (secret, rule, value) and the memo is only a cache, so every worker
 // produces the same ones; tables with `unique` rules, whose re-draws depend on the rows seen, are never split.
-import { connect } from "@odoo-deploy/core";
+import { connect } from "@odoo-deploy/core/base";
 import { parentPort, workerData } from "node:worker_threads";
 import { Anonymizer } from "../strategies/compile.js";
 import { compileTable } from "./compile-table.js";

@@ -1,4 +1,4 @@
-import { AbortedError, OperationFailedError } from "@odoo-deploy/core";
+import { AbortedError, OperationFailedError } from "@odoo-deploy/core/base";
 import { Worker } from "node:worker_threads";
 import type { CopyItemResult } from "./copy-item.js";
 import { fromWire, type CopyWorkerInit, type FromWorker, type ToWorker } from "./worker-protocol.js";
@@ -16,6 +16,14 @@ export interface PoolCallbacks {
 }
 
 /**
+ * A copy worker allocates fast and keeps little: each row's strings die with it. V8's default young generation
+ * (up to 48 MB per thread) let each worker hold 20-25 MB more than it needs; 16 MB keeps the 1M-row benchmark's
+ * peak RSS with 3 workers at about 237 MB instead of 306 MB, at no measurable cost in time (collections of a
+ * small young generation are quick, and it stays in cache).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16 };
+
+/**
  * Starts a worker thread for the published build (dist/copy-worker.js beside the bundle) or, when running the
  * TypeScript sources, through a bootstrap that registers tsx in the thread first.
  */
@@ -25,9 +33,10 @@ function startWorker(init: CopyWorkerInit): Worker {
     return new Worker(new URL("./worker-boot.mjs", self), {
       workerData: { ...init, __entry: new URL("./copy-worker.ts", self).href },
       execArgv: ["--conditions=source"],
+      resourceLimits: WORKER_LIMITS,
     });
   }
-  return new Worker(new URL("./copy-worker.js", self), { workerData: init });
+  return new Worker(new URL("./copy-worker.js", self), { workerData: init, resourceLimits: WORKER_LIMITS });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AbortedError, EnvironmentError, OdooDeployError, OperationFailedError, UsageError } from "@odoo-deploy/core";
+import { AbortedError, EnvironmentError, OdooDeployError, OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import type { PlannedTable } from "../check/plan.js";
 import type { CopyItemResult } from "./copy-item.js";
 

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue } from "@odoo-deploy/core";
+import { ConfigError, type ConfigIssue } from "@odoo-deploy/core/base";
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import type { z } from "zod";

@@ -1,5 +1,5 @@
 import type { Faker } from "@faker-js/faker";
-import { OperationFailedError, UsageError } from "@odoo-deploy/core";
+import { OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";

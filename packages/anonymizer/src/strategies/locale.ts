@@ -1,5 +1,5 @@
 import type { Faker, LocaleDefinition } from "@faker-js/faker";
-import { UsageError } from "@odoo-deploy/core";
+import { UsageError } from "@odoo-deploy/core/base";
 import { createRequire } from "node:module";
 import type { Draw } from "./prf.js";
 import { asciiFold } from "./text.js";

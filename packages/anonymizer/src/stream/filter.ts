@@ -1,4 +1,4 @@
-import { durationSince, OperationFailedError, throwIfAborted, UsageError, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core";
+import { durationSince, OperationFailedError, throwIfAborted, UsageError, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
 import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";

@@ -1,4 +1,4 @@
-import { durationSince, parseDbUrl, quoteIdent, redactUrl, throwIfAborted, withClient, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core";
+import { durationSince, parseDbUrl, quoteIdent, redactUrl, throwIfAborted, withClient, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
 import type pg from "pg";
 import { buildPlan } from "../check/plan.js";
 import { readCatalog } from "../engine/catalog.js";

@@ -1,0 +1,150 @@
+import { test, expect } from "@odoo-deploy/testkit/vitest";
+import pg from "pg";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { buildPlan } from "../check/plan.js";
+import { readCatalog } from "../engine/catalog.js";
+import { compileTable } from "../engine/compile-table.js";
+import { loadRules } from "../rules/load.js";
+import { Anonymizer } from "../strategies/compile.js";
+import { BinaryCopyTransform } from "./binary-transform.js";
+import { CopyRowTransform, type BinaryKind, type RowTransformSpec } from "./row-transform.js";
+
+const NASTY = ["plain", "tab\there", "new\nline \r", "back\\slash \\N", "\\N", "", "unicode: é ü 漢字 🎉 \u00a0", "a\u0001control"];
+
+async function copyOutBytes(client: pg.Client, sql: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline(client.query(copyTo(sql)), new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
+  return Buffer.concat(chunks);
+}
+
+const inChunks = (b: Buffer, size: number) => Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.subarray(i * size, i * size + size));
+
+async function collect(input: Buffer[], tr: Writable & Readable): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await pipeline(Readable.from(input), tr, new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
+  return Buffer.concat(out);
+}
+
+const SCHEMA = `CREATE TABLE src (id int, t text, v varchar(40), c char(6), b bytea, a text[], j jsonb, js json, big bigint,
+                                 flag boolean, u uuid, n numeric, ts timestamp, "Mixed Case" text);
+                CREATE TABLE dst (LIKE src)`;
+const KINDS: BinaryKind[] = ["int4", "text", "text", "text", "other", "other", "jsonb", "text", "int8", "bool", "uuid", "other", "other", "text"];
+const COLUMNS = ["id", "t", "v", "c", "b", "a", "j", "js", "big", "flag", "u", "n", "ts", "Mixed Case"];
+
+async function withSource(url: string, fn: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(SCHEMA);
+    for (const [i, s] of NASTY.entries()) {
+      await client.query(
+        `INSERT INTO src VALUES ($1::int, $2::text, left($2::text, 40), left($2::text, 6), convert_to($2::text, 'UTF8'), ARRAY[$2::text, NULL],
+                                jsonb_build_object('en_US', $2::text, 'n', $1::int), json_build_object('k', $2::text), 9007199254740993 + $1::int,
+                                $1::int % 2 = 0, md5($2::text)::uuid, 1.5 / ($1::int + 1), '2024-02-29 12:34:56.789'::timestamp + ($1::int || ' days')::interval, $2::text)`,
+        [i, s],
+      );
+    }
+    await client.query(`INSERT INTO src VALUES (100, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+                                               (101, '\\N', '', '', '', '{}', '{}', '{}', -1, false, '00000000-0000-0000-0000-000000000000', 'NaN', 'infinity', '')`);
+    await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+test("COPY binary round trip through the transform is identical for nasty values and every type, on strings and on bytes", async ({ db }) => {
+  await withSource(db.url, async (client) => {
+    const original = await copyOutBytes(client, "COPY src TO STDOUT (FORMAT binary)");
+    // Decode and re-encode every text column (the worst case), in 7-byte chunks that split lengths and values anywhere.
+    const spec: RowTransformSpec = { table: "src", columns: COLUMNS, transforms: KINDS.map((k) => (k === "text" || k === "jsonb" ? (v: string) => v : undefined)), binary: KINDS };
+    const tr = new BinaryCopyTransform(spec);
+    await pipeline(Readable.from(inChunks(original, 7)), tr, client.query(copyFrom("COPY dst FROM STDIN (FORMAT binary)")));
+    expect(tr.stats.rows).toBe(NASTY.length + 2);
+    expect((await copyOutBytes(client, "COPY dst TO STDOUT")).equals(await copyOutBytes(client, "COPY src TO STDOUT"))).toBe(true);
+    // The same on bytes (a limit of 16 bytes sends every row there), and with the whole stream in one chunk.
+    expect((await collect(inChunks(original, 7), new BinaryCopyTransform(spec, { maxTextBytes: 16 }))).equals(original)).toBe(true);
+    expect((await collect([original], new BinaryCopyTransform(spec))).equals(original)).toBe(true);
+    const r = await client.query("SELECT id, t IS NULL AS isnull, t, v FROM dst WHERE id IN (100, 101) ORDER BY id");
+    expect(r.rows).toEqual([
+      { id: 100, isnull: true, t: null, v: null },
+      { id: 101, isnull: false, t: "\\N", v: "" },
+    ]);
+  });
+});
+
+test("the same rules give the same rows in text and in binary format, and rules read numbers, booleans and uuids as PostgreSQL prints them", async ({ db }) => {
+  await withSource(db.url, async (client) => {
+    const anonymizer = new Anonymizer({ secret: "s" });
+    const transforms = COLUMNS.map((c) =>
+      c === "t" ? anonymizer.compile({ strategy: "template", template: "{{id}}|{{big}}|{{flag}}|{{u}}|{{v}}" })
+      : c === "v" ? anonymizer.compile("email")
+      : c === "j" ? anonymizer.compile({ strategy: "jsonb", each: "name" })
+      : c === "n" ? anonymizer.compile("null")
+      : undefined,
+    );
+    const spec: RowTransformSpec = { table: "src", columns: COLUMNS, transforms };
+    await pipeline(client.query(copyTo("COPY src TO STDOUT")), new CopyRowTransform(spec), client.query(copyFrom("COPY dst FROM STDIN")));
+    await client.query("CREATE TABLE dst2 (LIKE src)");
+    await pipeline(client.query(copyTo("COPY src TO STDOUT (FORMAT binary)")), new BinaryCopyTransform({ ...spec, binary: KINDS }), client.query(copyFrom("COPY dst2 FROM STDIN (FORMAT binary)")));
+    const asText = await client.query("SELECT * FROM dst ORDER BY id");
+    const asBinary = await client.query("SELECT * FROM dst2 ORDER BY id");
+    expect(asBinary.rows).toEqual(asText.rows);
+    const expected = await client.query("SELECT id, id || '|' || big || '|' || flag::text || '|' || u AS prefix, v FROM src WHERE t IS NOT NULL ORDER BY id");
+    const got = new Map(asBinary.rows.map((r: { id: number; t: string }) => [r.id, r.t]));
+    for (const e of expected.rows as { id: number; prefix: string; v: string | null }[]) {
+      expect(got.get(e.id)!.startsWith(`${e.prefix.replace(/\|(true|false)\|/, (_, b: string) => `|${b[0]}|`)}|`)).toBe(true);
+      if (e.v) expect(got.get(e.id)).not.toContain(e.v);
+    }
+    expect(asBinary.rows.every((r: { n: unknown }) => r.n === null)).toBe(true);
+    expect(asBinary.rows.find((r: { id: number }) => r.id === 6)!.j.en_US).not.toContain("unicode");
+  });
+});
+
+test("binary format is chosen only where every column's binary form is portable and rules can read and write it", async ({ pg: cluster, db }) => {
+  await cluster.query(
+    `CREATE TYPE mood AS ENUM ('ok', 'sad');
+     CREATE TABLE plain (id int, name text, price numeric, doc jsonb, at timestamp);
+     CREATE TABLE with_enum (id int, name text, m mood);
+     CREATE TABLE const_price (id int, price numeric);
+     CREATE TABLE template_price (id int, price numeric, label text);`,
+    [],
+    db.name,
+  );
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const catalog = await readCatalog(client);
+    const rules = loadRules({
+      text: `version: 1
+tables:
+  plain: { columns: { name: name, price: "null", doc: { strategy: jsonb, each: lorem } } }
+  with_enum: { columns: { name: name } }
+  const_price: { columns: { price: { strategy: constant, value: "1" } } }
+  template_price: { columns: { label: { strategy: template, template: "{{price}}" } } }
+`,
+    });
+    const plan = buildPlan(catalog, rules);
+    const anonymizer = new Anonymizer({ secret: "s" });
+    const format = (t: string) => compileTable(plan.tables.find((p) => p.info.ruleName === t)!, anonymizer).binary;
+    expect(format("plain")).toEqual(["int4", "text", "other", "jsonb", "other"]);
+    expect(format("with_enum")).toBeUndefined(); // a user-defined type's binary form names its OID
+    expect(format("const_price")).toBeUndefined(); // a number written by a rule needs its text form
+    expect(format("template_price")).toBeUndefined(); // a rule reads a numeric
+    expect(compileTable(plan.tables.find((p) => p.info.ruleName === "plain")!, anonymizer, { binary: false }).binary).toBeUndefined();
+  } finally {
+    await client.end();
+  }
+});
+
+test("binary data that is not COPY binary format, or stops in the middle of a row, is refused", async () => {
+  const spec: RowTransformSpec = { table: "t", columns: ["a"], transforms: [(v) => v], binary: ["text"] };
+  await expect(collect([Buffer.from("1\tx\n")], new BinaryCopyTransform(spec))).rejects.toThrow(/not in COPY binary format/);
+  const header = Buffer.from("PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0", "latin1");
+  const row = Buffer.from([0, 1, 0, 0, 0, 3, 0x61, 0x62, 0x63]);
+  await expect(collect([header, row.subarray(0, 7)], new BinaryCopyTransform(spec))).rejects.toThrow(/ends in the middle of a row/);
+  await expect(collect([header, Buffer.from([0, 2, 0, 0, 0, 0])], new BinaryCopyTransform(spec))).rejects.toThrow(/has 2 fields, expected 1/);
+  const whole = await collect([header, row, Buffer.from([0xff, 0xff])], new BinaryCopyTransform({ ...spec, transforms: [(v) => v.toUpperCase()] }));
+  expect(whole.subarray(header.length)).toEqual(Buffer.from([0, 1, 0, 0, 0, 3, 0x41, 0x42, 0x43, 0xff, 0xff]));
+});
