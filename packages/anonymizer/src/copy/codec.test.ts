@@ -4,6 +4,7 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { decodeField, encodeField } from "./codec.js";
+import { BinaryCopyTransform } from "./binary-transform.js";
 import { CopyRowTransform } from "./row-transform.js";
 
 const NASTY = [
@@ -17,6 +18,8 @@ const NASTY = [
   "form\ffeed \b backspace \v vtab",
   "a\u0001control",
 ];
+
+const inChunks = (b: Buffer, size: number) => Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.subarray(i * size, i * size + size));
 
 async function copyOutBytes(client: pg.Client, sql: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -91,4 +94,22 @@ test("a row spanning many chunks (a 3 MB field in 1 KB chunks) comes out whole a
   await pipeline(Readable.from(chunks), tr, new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
   expect(Buffer.concat(out).equals(Buffer.from(`1\t${big}\ta@b.c\n2\tsmall\td@e.f\n`))).toBe(true);
   expect(tr.stats.rows).toBe(2);
+});
+
+test("rows of 100 KB then 200 KB (together more than one output chunk) come out whole, in text and binary format", async () => {
+  const sizes = [100_000, 200_000, 10, 250_000, 5];
+  const text = Buffer.from(sizes.map((n, i) => `${i}\t${"x".repeat(n)}\tA@B.C\n`).join(""));
+  const lower = (v: string) => v.toLowerCase();
+  const out: Buffer[] = [];
+  await pipeline(Readable.from(inChunks(text, 65536)), new CopyRowTransform({ table: "t", columns: ["id", "blob", "email"], transforms: [undefined, undefined, lower] }), new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
+  expect(Buffer.concat(out).toString()).toBe(sizes.map((n, i) => `${i}\t${"x".repeat(n)}\ta@b.c\n`).join(""));
+
+  const field = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, 0]).fill(0).map((_, k) => (Buffer.byteLength(s) >>> (24 - 8 * k)) & 0xff), Buffer.from(s)]);
+  const tuple = (n: number, email: string) => Buffer.concat([Buffer.from([0, 2]), field("y".repeat(n)), field(email)]);
+  const header = Buffer.from("PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0", "latin1");
+  const end = Buffer.from([0xff, 0xff]);
+  const binary = Buffer.concat([header, ...sizes.map((n) => tuple(n, "A@B.C")), end]);
+  const got: Buffer[] = [];
+  await pipeline(Readable.from(inChunks(binary, 65536)), new BinaryCopyTransform({ table: "t", columns: ["blob", "email"], transforms: [undefined, lower], binary: ["text", "text"] }), new Writable({ write: (c: Buffer, _e, cb) => (got.push(c), cb()) }));
+  expect(Buffer.concat(got).equals(Buffer.concat([header, ...sizes.map((n) => tuple(n, "a@b.c")), end]))).toBe(true);
 });

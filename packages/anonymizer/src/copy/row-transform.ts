@@ -454,9 +454,10 @@ export abstract class RowOutputTransform extends Transform {
   /** Appends a row (or any bytes) given as a byte string. */
   protected write1(row: string): void {
     if (this.size + row.length > this.out.length) {
-      if (this.size) this.flushOut();
+      if (this.size) this.flushOut(true);
       if (row.length > this.out.length) this.out = Buffer.allocUnsafe(row.length);
     }
+    // Buffer#write stops silently at the end of the buffer: the checks above must leave room for the whole row.
     this.size += this.out.write(row, this.size, "latin1");
   }
 
