@@ -38,7 +38,7 @@ async function main(): Promise<void> {
         const table = init.tables[m.table]!;
         let spec = specs.get(m.table);
         if (!spec) {
-          spec = compileTable(table, anonymizer);
+          spec = compileTable(table, anonymizer, { binary: init.binary });
           specs.set(m.table, spec);
         }
         const t0 = performance.now();

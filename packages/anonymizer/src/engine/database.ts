@@ -17,6 +17,7 @@ import {
   type Check,
   type CommandRunner,
   type EventHandler,
+  type Queryable,
   type ReportBase,
 } from "@odoo-deploy/core";
 import { randomBytes } from "node:crypto";
@@ -222,7 +223,10 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
       // before any worker starts.
       const anonymizer = new Anonymizer({ secret, locale });
       for (const t of plan.plan.tables) if (t.plan.action === "copy") compileTable(t, anonymizer);
-      fakeValues = await copyAll(items, { ...options, snapshot, tempUrl, jobs, secret, locale, emit, tables, plannedTables: plan.plan.tables });
+      // COPY's binary format is only promised to read back on the same major version (PostgreSQL's docs).
+      const major = async (c: Queryable) => Math.floor(Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10000);
+      const binary = (await major(coordinator)) === (await withClient(tempUrl, major, { signal: options.signal, applicationName: APP }));
+      fakeValues = await copyAll(items, { ...options, snapshot, tempUrl, jobs, secret, locale, emit, tables, plannedTables: plan.plan.tables, binary });
     });
 
     await step("post-data", () =>
@@ -350,6 +354,8 @@ interface CopyContext extends AnonymizeDatabaseOptions {
   emit: (e: AnonymizeEvent) => void;
   tables: TableResult[];
   plannedTables: PlannedTable[];
+  /** Whether tables may use COPY's binary format (source and target on the same major version). */
+  binary: boolean;
 }
 
 /** Copies every work item on worker threads (worker-pool.ts), keeping per-table results and progress here. */
@@ -382,7 +388,7 @@ async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<number> {
   const poolItems: PoolItem[] = items.map((i) => ({ table: index.get(i.table)!, ...(i.range ? { range: i.range } : {}) }));
   const weightOf = new Map(poolItems.map((p, i) => [p, weights[i]!]));
   const init: CopyWorkerInit = {
-    sourceUrl: ctx.sourceUrl, targetUrl: ctx.tempUrl, snapshot: ctx.snapshot, secret: ctx.secret, locale: ctx.locale, applicationName: APP, tables: copied,
+    sourceUrl: ctx.sourceUrl, targetUrl: ctx.tempUrl, snapshot: ctx.snapshot, secret: ctx.secret, locale: ctx.locale, applicationName: APP, tables: copied, binary: ctx.binary,
   };
   const fakeValues = await runCopyPool(
     init,

@@ -13,6 +13,8 @@ export interface CopyWorkerInit {
   applicationName: string;
   /** The copied tables; work items refer to them by index. */
   tables: PlannedTable[];
+  /** Whether tables may use COPY's binary format (see compileTable). */
+  binary: boolean;
 }
 
 /** Main thread → worker. */
