@@ -73,9 +73,16 @@ try {
   // median of the per-round ratios is the figure to compare.
   const ratios: number[] = [];
   let peak = 0;
+  // Hint bits are set once before any timed run (the first reader of freshly loaded rows would write every page),
+  // and every timed run starts with the previous one's dirty pages written out, so no run pays for another.
+  sh("psql -q -d bench -c 'VACUUM ANALYZE'");
+  const settle = () => sh("psql -q -d postgres -c CHECKPOINT && sync");
   for (let round = 1; round <= rounds; round++) {
-    const [baseS] = await timed(() => sh("dropdb --if-exists baseline && createdb baseline && pg_dump -Fc bench | pg_restore --no-owner -d baseline"));
+    sh("dropdb --if-exists baseline");
+    settle();
+    const [baseS] = await timed(() => sh("createdb baseline && pg_dump -Fc bench | pg_restore --no-owner -d baseline"));
     sh("dropdb --if-exists anon");
+    settle();
     const [oursS, { report, peakRss }] = await timed(() =>
       runCli(["anonymize", "--source-url", pg.url("bench"), "--target-url", pg.url("anon"), "--preset", "odoo", "--secret-env", "BENCH_SECRET", ...(jobsArg ? ["--jobs", jobsArg] : []), "--json", "--quiet"]),
     );
@@ -113,10 +120,17 @@ try {
   for (const s of strategies) {
     const t = a.compile(s);
     for (let i = 0; i < 20_000; i++) t(`warm${i}`, noRow);
-    const [secs] = await timed(() => {
-      for (let i = 0; i < n; i++) t(inputs[i]!, noRow);
-    });
-    console.log(`fake      ${s.padEnd(6)} ${Math.round(n / secs).toLocaleString("en")} distinct values/s on one core`);
+    // Three passes over the same values, median reported (this VM's speed wanders). They stay memo misses: each of
+    // the 4096 memo slots ends a pass holding the last of ~244 values that map to it, so a pass hits at most 0.4%.
+    const rates: number[] = [];
+    for (let pass = 0; pass < 3; pass++) {
+      const [secs] = await timed(() => {
+        for (let i = 0; i < n; i++) t(inputs[i]!, noRow);
+      });
+      rates.push(n / secs);
+    }
+    rates.sort((x, y) => x - y);
+    console.log(`fake      ${s.padEnd(6)} ${Math.round(rates[1]!).toLocaleString("en")} distinct values/s on one core (median of 3 passes; slowest ${Math.round(rates[0]!).toLocaleString("en")}, fastest ${Math.round(rates[2]!).toLocaleString("en")})`);
   }
 } finally {
   await pg.stop();
