@@ -108,7 +108,9 @@ test("binary format is chosen only where every column's binary form is portable 
      CREATE TABLE plain (id int, name text, price numeric, doc jsonb, at timestamp);
      CREATE TABLE with_enum (id int, name text, m mood);
      CREATE TABLE const_price (id int, price numeric);
-     CREATE TABLE template_price (id int, price numeric, label text);`,
+     CREATE TABLE template_price (id int, price numeric, label text);
+     CREATE TABLE with_regclass (id int, name text, rel regclass);
+     CREATE TABLE with_name_type (id int, n name);`,
     [],
     db.name,
   );
@@ -123,6 +125,8 @@ tables:
   with_enum: { columns: { name: name } }
   const_price: { columns: { price: { strategy: constant, value: "1" } } }
   template_price: { columns: { label: { strategy: template, template: "{{price}}" } } }
+  with_regclass: { columns: { name: name } }
+  with_name_type: { columns: { n: name } }
 `,
     });
     const plan = buildPlan(catalog, rules);
@@ -132,6 +136,8 @@ tables:
     expect(format("with_enum")).toBeUndefined(); // a user-defined type's binary form names its OID
     expect(format("const_price")).toBeUndefined(); // a number written by a rule needs its text form
     expect(format("template_price")).toBeUndefined(); // a rule reads a numeric
+    expect(format("with_regclass")).toBeUndefined(); // binary would carry the source's OIDs, text carries names
+    expect(format("with_name_type")).toBeUndefined(); // binary input of name refuses what text input cuts to 63 bytes
     expect(compileTable(plan.tables.find((p) => p.info.ruleName === "plain")!, anonymizer, { binary: false }).binary).toBeUndefined();
   } finally {
     await client.end();
@@ -147,4 +153,16 @@ test("binary data that is not COPY binary format, or stops in the middle of a ro
   await expect(collect([header, Buffer.from([0, 2, 0, 0, 0, 0])], new BinaryCopyTransform(spec))).rejects.toThrow(/has 2 fields, expected 1/);
   const whole = await collect([header, row, Buffer.from([0xff, 0xff])], new BinaryCopyTransform({ ...spec, transforms: [(v) => v.toUpperCase()] }));
   expect(whole.subarray(header.length)).toEqual(Buffer.from([0, 1, 0, 0, 0, 3, 0x41, 0x42, 0x43, 0xff, 0xff]));
+});
+
+test("a row over the string limit after smaller rows in the same chunk is rewritten with its own fields", async () => {
+  const header = Buffer.from("PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0", "latin1");
+  const tuple = (s: string) => Buffer.concat([Buffer.from([0, 1, 0, 0, 0, s.length]), Buffer.from(s)]);
+  const upper = { table: "t", columns: ["a"], transforms: [(v: string) => v.toUpperCase()], binary: ["text"] } satisfies RowTransformSpec;
+  const big = "x".repeat(40);
+  const input = Buffer.concat([header, tuple("ab"), tuple("cd"), tuple(big), tuple("ef"), Buffer.from([0xff, 0xff])]);
+  const expected = Buffer.concat([header, tuple("AB"), tuple("CD"), tuple(big.toUpperCase()), tuple("EF"), Buffer.from([0xff, 0xff])]);
+  // One chunk (bigger than the limit: runs and the huge row are cut from it) and byte by byte.
+  expect((await collect([input], new BinaryCopyTransform(upper, { maxTextBytes: 20 }))).equals(expected)).toBe(true);
+  expect((await collect(inChunks(input, 1), new BinaryCopyTransform(upper, { maxTextBytes: 20 }))).equals(expected)).toBe(true);
 });

@@ -1,4 +1,5 @@
 import { OperationFailedError } from "@odoo-deploy/core/base";
+import { constants } from "node:buffer";
 import type { TransformCallback } from "node:stream";
 import { byteText, MAX_TEXT_BYTES, RowOutputTransform, RowRewriter, type RowTransformSpec } from "./row-transform.js";
 
@@ -40,6 +41,9 @@ export class BinaryCopyTransform extends RowOutputTransform {
       this.stats.bytesIn += chunk.length;
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
+      if (this.pendingBytes > constants.MAX_LENGTH) {
+        throw new OperationFailedError(`${this.table}: a row of more than ${this.pendingBytes} bytes is larger than the ${constants.MAX_LENGTH} bytes a buffer can hold`, { code: "ROW_TOO_LARGE" });
+      }
       // A long row is gathered until it can be complete, not re-read with every chunk.
       if (this.pendingBytes >= this.need) {
         const whole = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
@@ -78,7 +82,11 @@ export class BinaryCopyTransform extends RowOutputTransform {
       const end = this.rewriter.walkTuple(whole, pos);
       if (end === -1) break;
       if (end - pos > this.limit) {
-        if (pos > runStart) this.run(whole.subarray(runStart, pos), 0);
+        if (pos > runStart) {
+          this.run(whole.subarray(runStart, pos), 0);
+          // That run walked its own tuples: find this one's fields again.
+          this.rewriter.walkTuple(whole, pos);
+        }
         this.send(...this.rewriter.rowBytes(whole, pos, end - 1));
         runStart = end;
       } else if (end - runStart > this.limit) {

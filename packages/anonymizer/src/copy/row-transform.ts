@@ -21,8 +21,8 @@ export interface RowTransformSpec {
 }
 
 /**
- * How a column's value in COPY binary format maps to the text rules see. `text` (text, varchar, char, name,
- * json) and `jsonb` (a version byte, then the text) are UTF-8 text both ways; `int2`, `int4`, `int8`, `bool`
+ * How a column's value in COPY binary format maps to the text rules see. `text` (text, varchar, char, json)
+ * and `jsonb` (a version byte, then the text) are UTF-8 text both ways; `int2`, `int4`, `int8`, `bool`
  * and `uuid` can be read (by templates, `switch`, `same_as`) but only `null` written; `other` is passed through.
  */
 export type BinaryKind = "text" | "jsonb" | "int2" | "int4" | "int8" | "bool" | "uuid" | "other";
@@ -275,7 +275,13 @@ export class RowRewriter {
     const { buf, text } = this.chunk;
     if (buf[s] === 0xff) return null;
     const kind = this.kinds![i]!;
-    if (kind !== "text" || this.onBytes) return readBinaryValue(buf, s + 4, e, kind);
+    if (kind !== "text" || this.onBytes) {
+      try {
+        return readBinaryValue(buf, s + 4, e, kind);
+      } catch (err) {
+        throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1}, column ${this.spec.columns[i]}: ${(err as Error).message}`, { code: "COPY_FORMAT", cause: err });
+      }
+    }
     // Binary chunks are never all ASCII (lengths, numbers), so the field's own bytes are checked.
     for (let k = s + 4; k < e; k++) if (buf[k]! >= 0x80) return buf.toString("utf8", s + 4, e);
     return text.slice(s + 4, e);

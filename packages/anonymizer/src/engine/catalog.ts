@@ -11,7 +11,8 @@ export interface ColumnInfo {
   /** Generated columns are not copied (PostgreSQL computes them). */
   generated: boolean;
   /**
-   * The type is built in (its binary form, which names element types by OID, means the same in any database)
+   * The type is built in (its binary form, which names element types by OID, means the same in any database),
+   * is not an OID alias (`regclass`, `regrole`…: binary COPY would carry the source's OIDs, text carries names)
    * and has binary send/receive functions, so COPY can move it in binary format.
    */
   binary: boolean;
@@ -68,7 +69,7 @@ export async function readCatalog(db: Queryable): Promise<Catalog> {
     SELECT n.nspname AS schema, c.relname AS table, a.attname AS column,
            regexp_replace(format_type(a.atttypid, NULL), '\\(.*\\)', '') AS type,
            t.typcategory AS category, a.attnotnull AS notnull, a.attgenerated AS generated,
-           (a.atttypid < 16384 AND t.typsend::oid <> 0 AND t.typreceive::oid <> 0
+           (a.atttypid < 16384 AND t.typname !~ '^_?reg' AND t.typsend::oid <> 0 AND t.typreceive::oid <> 0
             AND (t.typelem = 0 OR EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typsend::oid <> 0 AND e.typreceive::oid <> 0))) AS binary,
            c.reltuples::float8 AS reltuples, pg_table_size(c.oid) AS bytes
       FROM pg_class c

@@ -13,12 +13,12 @@ export interface CompileTableOptions {
 const isKeep = (rule: ColumnRuleInput) => rule === "keep" || (typeof rule === "object" && rule.strategy === "keep" && !rule.unique);
 const isNull = (rule: ColumnRuleInput) => rule === "null" || (typeof rule === "object" && rule.strategy === "null");
 
-// How a built-in type's binary form reads as text (format_type names, modifiers stripped).
+// How a built-in type's binary form reads as text (format_type names, modifiers stripped). Not `name`: its binary
+// input refuses more than 63 bytes where its text input cuts them, so a rule writing it keeps the text format.
 const KINDS: Record<string, BinaryKind> = {
   text: "text",
   "character varying": "text",
   character: "text",
-  name: "text",
   json: "text",
   jsonb: "jsonb",
   smallint: "int2",

@@ -59,7 +59,10 @@ export interface AnonymizeDatabaseOptions extends RulesSource {
   jobs?: number;
   /** Swap an existing target for the new copy once everything succeeded. */
   replace?: boolean;
-  /** `maintenance_work_mem` of the sessions building indexes and constraints on the new database (default 256MB, per job). */
+  /**
+   * `maintenance_work_mem` of each of the `jobs` sessions building indexes and constraints on the new database
+   * (default 256MB, less with more than 4 jobs so that all of them stay under 1 GB, never under 64MB).
+   */
   maintenanceWorkMem?: string;
   /** Tables larger than this (bytes on disk) are split into block (or primary-key) ranges (default 64 MiB). */
   splitBytes?: number;
@@ -233,7 +236,7 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
       run(runner, [bin("pg_restore"), "--section=post-data", "--no-owner", "--no-privileges", "--exit-on-error", `--jobs=${jobs}`, "--dbname", tempName, dumpFile], tempUrl, options.signal, {
         // Index builds sort in memory instead of spilling to disk (20-25% faster on a 1M-row table's indexes);
         // only these sessions, on the new database, use it.
-        PGOPTIONS: `${process.env.PGOPTIONS ?? ""} -c maintenance_work_mem=${options.maintenanceWorkMem ?? "256MB"}`.trim(),
+        PGOPTIONS: `${process.env.PGOPTIONS ?? ""} -c maintenance_work_mem=${options.maintenanceWorkMem ?? `${Math.max(64, Math.min(256, Math.floor(1024 / jobs)))}MB`}`.trim(),
       }),
     );
 
