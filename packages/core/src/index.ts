@@ -110,7 +110,7 @@ export { restoreDatabase, type RestoreDatabaseOptions, type RestoreReport } from
 export { listBackups, type ListBackupsOptions, type ListBackupsReport, type BackupListEntry } from "./backup/list.js";
 export { pruneBackups, type PruneBackupsOptions, type PruneReport } from "./backup/prune.js";
 export { locateBackup, readManifest, MANIFEST_FILE, DUMP_FILE, FILESTORE_FILE, type LocatedBackup } from "./backup/manifest.js";
-export { parsePgToolVersion, assertPgDumpFits, type PgToolVersion } from "./backup/pg-tools.js";
+export { parsePgToolVersion, assertPgDumpFits, serverMajor, type PgToolVersion } from "./backup/pg-tools.js";
 export { countAllRows, odooManifestFields } from "./backup/snapshot.js";
 export { REQUIRED_ODOO_TABLES } from "./backup/dump-scan.js";
 export type {

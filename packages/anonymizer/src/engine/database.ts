@@ -10,6 +10,7 @@ import {
   parseDbUrl,
   quoteIdent,
   redactUrl,
+  serverMajor,
   throwIfAborted,
   UsageError,
   withClient,
@@ -220,15 +221,16 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
 
     await step("data", async () => {
       const items = workItems(plan.plan.tables);
-      await splitRanges(coordinator, items, options.splitBytes ?? 64 * 1024 * 1024, jobs);
+      const sourceVersion = await serverVersion(coordinator);
+      await splitRanges(coordinator, sourceVersion, items, options.splitBytes ?? 64 * 1024 * 1024, jobs);
       items.sort((a, b) => b.weight - a.weight);
       // Compile every table's rules here first: a bad rule (unknown faker method, locale) is a usage error
       // before any worker starts.
       const anonymizer = new Anonymizer({ secret, locale });
       for (const t of plan.plan.tables) if (t.plan.action === "copy") compileTable(t, anonymizer);
       // COPY's binary format is only promised to read back on the same major version (PostgreSQL's docs).
-      const major = async (c: Queryable) => Math.floor(Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10000);
-      const binary = (await major(coordinator)) === (await withClient(tempUrl, major, { signal: options.signal, applicationName: APP }));
+      const targetVersion = await withClient(tempUrl, serverVersion, { signal: options.signal, applicationName: APP });
+      const binary = serverMajor(sourceVersion) === serverMajor(targetVersion);
       fakeValues = await copyAll(items, { ...options, snapshot, tempUrl, jobs, secret, locale, emit, tables, plannedTables: plan.plan.tables, binary });
     });
 
@@ -290,6 +292,11 @@ async function run(runner: CommandRunner, argv: string[], url: string, signal: A
   }
 }
 
+/** `server_version_num` of the server `db` is connected to (150004 for 15.4). */
+async function serverVersion(db: Queryable): Promise<number> {
+  return Number((await db.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+}
+
 function workItems(planned: PlannedTable[]): WorkItem[] {
   return planned.filter((t) => t.plan.action === "copy").map((table) => ({ table, weight: Math.max(table.info.bytes, 8192) }));
 }
@@ -309,8 +316,7 @@ function hasUniqueRule(rule: ColumnRuleInput): boolean {
  * open-ended, so rows in blocks added since the size was read are still copied. Tables with a `unique` rule
  * stay whole: uniqueness is enforced by the one worker that sees all of the column's values.
  */
-async function splitRanges(client: pg.Client, items: WorkItem[], splitBytes: number, jobs: number): Promise<void> {
-  const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+async function splitRanges(client: pg.Client, version: number, items: WorkItem[], splitBytes: number, jobs: number): Promise<void> {
   for (const item of [...items]) {
     const t = item.table;
     if (t.info.bytes <= splitBytes || t.columns.some((c) => hasUniqueRule(c.rule))) continue;
