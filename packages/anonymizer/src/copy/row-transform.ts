@@ -30,6 +30,8 @@ export type BinaryKind = "text" | "jsonb" | "int2" | "int4" | "int8" | "bool" | 
 const NULL_FIELD = "\xff\xff\xff\xff";
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
+/** A string's UTF-8 bytes as a byte string (one latin1 character per byte). */
+const utf8Bytes = (v: string) => (NON_ASCII.test(v) ? Buffer.from(v, "utf8").toString("latin1") : v);
 // Length prefixes of short values are made once.
 const SHORT_PREFIXES = Array.from({ length: 4096 }, (_, n) => String.fromCharCode(0, 0, n >>> 8, n & 0xff));
 const lengthPrefix = (n: number) => (n < 4096 ? SHORT_PREFIXES[n]! : String.fromCharCode(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff));
@@ -43,7 +45,7 @@ const lengthPrefix = (n: number) => (n < 4096 ? SHORT_PREFIXES[n]! : String.from
 export function binaryCopyField(v: string | null, kind: BinaryKind): string {
   if (v === null) return NULL_FIELD;
   if (kind !== "text" && kind !== "jsonb") throw new Error(`a ${kind} column in COPY binary format can only be set to NULL`);
-  let bytes = NON_ASCII.test(v) ? Buffer.from(v, "utf8").toString("latin1") : v;
+  let bytes = utf8Bytes(v);
   if (kind === "jsonb") bytes = "\x01" + bytes;
   return lengthPrefix(bytes.length) + bytes;
 }
@@ -93,9 +95,13 @@ export interface ByteText {
   ascii: boolean;
 }
 
-/** @example const chunk = byteText(buffer) */
-export function byteText(buf: Buffer): ByteText {
-  return { buf, text: buf.toString("latin1"), ascii: isAscii(buf) };
+/**
+ * @param ascii what the caller knows already; binary COPY data, never all ASCII (lengths, numbers), passes
+ *   `false` and skips the scan.
+ * @example const chunk = byteText(buffer)
+ */
+export function byteText(buf: Buffer, ascii = isAscii(buf)): ByteText {
+  return { buf, text: buf.toString("latin1"), ascii };
 }
 
 const MAX_BUFFER_LENGTH = constants.MAX_LENGTH;
@@ -121,10 +127,16 @@ const NEEDS_ENCODE = /[\\\n\r\t\b\f\v\u0080-\uffff]/;
  */
 export function encodeBinaryField(v: string | null): string {
   if (v === null) return "\\N";
-  if (!NEEDS_ENCODE.test(v)) return v;
-  const e = encodeField(v);
-  // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(e) ? Buffer.from(e, "utf8").toString("latin1") : e;
+  return NEEDS_ENCODE.test(v) ? utf8Bytes(encodeField(v)) : v;
+}
+
+/** Throws ROW_TOO_LARGE when `size` bytes of one (still incomplete) row cannot be held in one buffer. */
+export function checkRowSize(what: string, size: number): void {
+  if (size > MAX_BUFFER_LENGTH) {
+    throw new OperationFailedError(`${what}: a row of more than ${size} bytes is larger than the ${MAX_BUFFER_LENGTH} bytes a buffer can hold`, {
+      code: "ROW_TOO_LARGE",
+    });
+  }
 }
 
 /**
@@ -162,11 +174,7 @@ export class LineChunks {
   }
 
   private check(size: number): void {
-    if (size > MAX_BUFFER_LENGTH) {
-      throw new OperationFailedError(`${this.what}: a row of more than ${size} bytes is larger than the ${MAX_BUFFER_LENGTH} bytes a buffer can hold`, {
-        code: "ROW_TOO_LARGE",
-      });
-    }
+    checkRowSize(this.what, size);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { PlannedColumn, PlannedTable } from "../check/plan.js";
 import { referencedColumns } from "../check/plan.js";
 import type { BinaryKind, RowTransformSpec } from "../copy/row-transform.js";
+import { passesThrough } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import type { Anonymizer, ColumnTransform } from "../strategies/compile.js";
 
@@ -10,7 +11,6 @@ export interface CompileTableOptions {
   binary?: boolean;
 }
 
-const isKeep = (rule: ColumnRuleInput) => rule === "keep" || (typeof rule === "object" && rule.strategy === "keep" && !rule.unique);
 const isNull = (rule: ColumnRuleInput) => rule === "null" || (typeof rule === "object" && rule.strategy === "null");
 
 // How a built-in type's binary form reads as text (format_type names, modifiers stripped). Not `name`: its binary
@@ -38,7 +38,7 @@ function binaryKinds(columns: PlannedColumn[]): BinaryKind[] | undefined {
   const kinds = columns.map((c) => KINDS[c.type] ?? "other");
   const index = new Map(columns.map((c, i) => [c.name, i]));
   for (const [i, c] of columns.entries()) {
-    if (isKeep(c.rule)) continue;
+    if (passesThrough(c.rule)) continue;
     const kind = kinds[i]!;
     if (kind !== "text" && kind !== "jsonb" && !isNull(c.rule)) return undefined;
     for (const ref of referencedColumns(c.rule)) {
@@ -57,7 +57,7 @@ function binaryKinds(columns: PlannedColumn[]): BinaryKind[] | undefined {
  * @example const spec = compileTable(planned, new Anonymizer({ secret }));
  */
 export function compileTable(t: PlannedTable, anonymizer: Anonymizer, options: CompileTableOptions = {}): RowTransformSpec {
-  const transforms: (ColumnTransform | undefined)[] = t.columns.map((c) => (isKeep(c.rule) ? undefined : anonymizer.compile(c.rule)));
+  const transforms: (ColumnTransform | undefined)[] = t.columns.map((c) => (passesThrough(c.rule) ? undefined : anonymizer.compile(c.rule)));
   const binary = options.binary === false ? undefined : binaryKinds(t.columns);
   return { table: t.info.ruleName, columns: t.columns.map((c) => c.name), transforms, ...(binary ? { binary } : {}) };
 }

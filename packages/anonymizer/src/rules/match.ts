@@ -97,3 +97,11 @@ export function columnCoverage(
 export function strategyName(rule: ColumnRuleInput): string {
   return typeof rule === "string" ? rule : rule.strategy;
 }
+
+/**
+ * Whether a rule leaves values as they are, so the column can pass through as raw bytes (`keep`, unless it
+ * must also be unique). @example passesThrough({ strategy: "keep" }) // true
+ */
+export function passesThrough(rule: ColumnRuleInput): boolean {
+  return rule === "keep" || (typeof rule === "object" && rule.strategy === "keep" && !rule.unique);
+}

@@ -3,10 +3,9 @@ import { Transform, type Readable, type TransformCallback, type Writable } from 
 import { pipeline } from "node:stream/promises";
 import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";
 import { suggestRule } from "../check/suggest.js";
-
 import { byteText, eachRun, LineChunks, MAX_TEXT_BYTES, RowRewriter, type ByteText } from "../copy/row-transform.js";
 import type { Rules } from "../rules/load.js";
-import { columnCoverage, tablePlan } from "../rules/match.js";
+import { columnCoverage, passesThrough, tablePlan } from "../rules/match.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
 import { Anonymizer, type ColumnTransform } from "../strategies/compile.js";
 
@@ -262,8 +261,7 @@ class SqlDumpFilter extends Transform {
         uncovered.push({ table: ruleName, column: c, type, suggestion: s.rule, reason: s.reason });
         return undefined;
       }
-      const keep = cov.rule === "keep" || (typeof cov.rule === "object" && cov.rule.strategy === "keep" && !cov.rule.unique);
-      return keep ? undefined : this.anonymizer.compile(cov.rule);
+      return passesThrough(cov.rule) ? undefined : this.anonymizer.compile(cov.rule);
     });
     if (uncovered.length) {
       throw new OperationFailedError(
