@@ -181,11 +181,18 @@ class SqlDumpFilter extends Transform {
       return;
     }
     this.sendText();
-    const c = this.copy!;
-    c.entry.rows++;
-    c.entry.bytes += end - start + 1;
+    const c = this.countRow(end - start + 1);
     if (this.mode === "drop") return;
     for (const part of c.tr ? c.tr.rowBytes(buf, start, end) : [buf.subarray(start, end + 1)]) this.send(part);
+  }
+
+  /** Counts a data row of the current COPY block, reporting progress every 16384 rows. */
+  private countRow(bytes: number): NonNullable<SqlDumpFilter["copy"]> {
+    const c = this.copy!;
+    c.entry.rows++;
+    c.entry.bytes += bytes;
+    if ((c.entry.rows & 0x3fff) === 0) this.progress();
+    return c;
   }
 
   private line(bt: ByteText, start: number, nl: number): void {
@@ -197,13 +204,10 @@ class SqlDumpFilter extends Transform {
         this.out += text.slice(start, nl + 1);
         return;
       }
-      const c = this.copy!;
-      c.entry.rows++;
-      c.entry.bytes += nl - start + 1;
+      const c = this.countRow(nl - start + 1);
       if (this.mode === "copy") {
         this.out += c.tr ? c.tr.row(bt, start, nl) : text.slice(start, nl + 1);
       }
-      if ((c.entry.rows & 0x3fff) === 0) this.progress();
       return;
     }
     // SQL text: passed through; COPY headers and CREATE TABLE blocks are read on the way.
