@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { decodeField, encodeField } from "./codec.js";
 import { BinaryCopyTransform } from "./binary-transform.js";
 import { CopyRowTransform } from "./row-transform.js";
+import { Anonymizer } from "../strategies/compile.js";
 
 const NASTY = [
   "plain",
@@ -113,3 +114,39 @@ test("rows of 100 KB then 200 KB (together more than one output chunk) come out 
   await pipeline(Readable.from(inChunks(binary, 65536)), new BinaryCopyTransform({ table: "t", columns: ["blob", "email"], transforms: [undefined, lower], binary: ["text", "text"] }), new Writable({ write: (c: Buffer, _e, cb) => (got.push(c), cb()) }));
   expect(Buffer.concat(got).equals(Buffer.concat([header, ...sizes.map((n) => tuple(n, "a@b.c")), end]))).toBe(true);
 });
+
+test("keyed fakes are the same whether the engine hashes a field's bytes in the row or the decoded string", async () => {
+  // ASCII fields are hashed from the row's bytes (stageBytes), escaped or non-ASCII ones from the string: both must
+  // give the fake a transform gives the plain string, in text and binary format.
+  const a = new Anonymizer({ secret: "same-fakes" });
+  const rules = ["email", "name", "phone", "street", "html", { strategy: "hash", length: 10 }] as const;
+  const values = ["  John.Smith@Example.COM ", "Zoë Müller", "+32 (2) 555-01.02", "Rue de la Loi 16", "<p>Call me</p>", "tab\tand\\back", "no digits"];
+  const noRow = { original: () => null, output: () => null };
+  const columns = rules.map((_, k) => `c${k}`);
+  const transforms = rules.map((r) => a.compile(r));
+  const expected = values.map((v) => transforms.map((t) => t(v, noRow)!));
+
+  const text = Buffer.from(values.map((v) => `${columns.map(() => encodeField(v)).join("\t")}\n`).join(""));
+  const out = await collectOut(inChunks(text, 50), new CopyRowTransform({ table: "t", columns, transforms }));
+  expect(out.toString().split("\n").slice(0, -1).map((line) => line.split("\t").map(decodeField0))).toEqual(expected);
+
+  const field = (s: string) => {
+    const b = Buffer.from(s);
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  const header = Buffer.from("PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0", "latin1");
+  const tuple = (vs: string[]) => Buffer.concat([Buffer.from([0, vs.length]), ...vs.map(field)]);
+  const binary = Buffer.concat([header, ...values.map((v) => tuple(columns.map(() => v))), Buffer.from([0xff, 0xff])]);
+  const got = await collectOut(inChunks(binary, 50), new BinaryCopyTransform({ table: "t", columns, transforms, binary: columns.map(() => "text") }));
+  expect(got.equals(Buffer.concat([header, ...expected.map(tuple), Buffer.from([0xff, 0xff])]))).toBe(true);
+});
+
+const decodeField0 = (f: string) => decodeField(Buffer.from(f, "utf8"), 0, Buffer.byteLength(f));
+
+async function collectOut(input: Buffer[], tr: Writable & Readable): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await pipeline(Readable.from(input), tr, new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
+  return Buffer.concat(out);
+}

@@ -2,6 +2,7 @@ import { OperationFailedError } from "@odoo-deploy/core/base";
 import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, RowView } from "../strategies/compile.js";
+import { stageBytes } from "../strategies/prf.js";
 import { decodeField, encodeField } from "./codec.js";
 import { GATHER_BYTES } from "./gather.js";
 
@@ -194,6 +195,8 @@ export class RowRewriter {
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
   private readonly origCache: (string | null | typeof UNSET)[];
+  /** Per column: where its original lies verbatim as ASCII bytes in the chunk (start; -1 when it does not). */
+  private readonly rawStarts: Int32Array;
   private readonly outCache: (string | null | typeof UNSET)[];
   private readonly busy: boolean[];
   private readonly ruled: number[];
@@ -226,6 +229,7 @@ export class RowRewriter {
     this.starts = new Int32Array(n);
     this.ends = new Int32Array(n);
     this.origCache = new Array(n).fill(UNSET);
+    this.rawStarts = new Int32Array(n).fill(-1);
     this.outCache = new Array(n).fill(UNSET);
     this.busy = new Array(n).fill(false);
     this.lastOutput = new Array(n).fill(UNSET);
@@ -233,6 +237,7 @@ export class RowRewriter {
     this.view = {
       original: (c) => this.original(this.col(c)),
       output: (c) => this.output(this.col(c)),
+      stage: (v) => this.stage(v),
     };
   }
 
@@ -272,6 +277,7 @@ export class RowRewriter {
     else {
       v = text.slice(s, e);
       if ((this.chunk.ascii ? v.indexOf("\\") !== -1 : NEEDS_DECODE.test(v))) v = decodeField(this.chunk.buf, s, e);
+      else this.rawStarts[i] = s;
     }
     this.origCache[i] = v;
     this.touched.push(i);
@@ -292,7 +298,21 @@ export class RowRewriter {
     }
     // Binary chunks are never all ASCII (lengths, numbers), so the field's own bytes are checked.
     for (let k = s + 4; k < e; k++) if (buf[k]! >= 0x80) return buf.toString("utf8", s + 4, e);
+    this.rawStarts[i] = s + 4;
     return text.slice(s + 4, e);
+  }
+
+  /**
+   * {@link RowView.stage}: the original of the column being transformed, when the chunk holds it as plain ASCII,
+   * is staged from the chunk's bytes (a string sliced from the chunk is slow to encode, see stageBytes).
+   */
+  private stage(v: string): number {
+    const i = this.currentColumn;
+    if (i < 0) return -1;
+    const s = this.rawStarts[i]!;
+    // The same string object in the common case (the transform got the original): a pointer comparison.
+    if (s < 0 || this.origCache[i] !== v) return -1;
+    return stageBytes(this.chunk.buf, s, s + v.length);
   }
 
   private output(i: number): string | null {
@@ -413,6 +433,7 @@ export class RowRewriter {
     this.splitUpTo = this.kinds ? this.starts.length - 1 : -1;
     for (const i of this.touched) {
       this.origCache[i] = UNSET;
+      this.rawStarts[i] = -1;
       this.outCache[i] = UNSET;
     }
     this.touched = [];

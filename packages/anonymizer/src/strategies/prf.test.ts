@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { lastHigh, prfHash, sipHash, type PrfKey } from "./prf.js";
+import { lastHigh, Normalize, prfHash, prfHashStaged, sipHash, stageBytes, type PrfKey } from "./prf.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
 const M = (1n << 64n) - 1n;
@@ -55,4 +55,34 @@ test("the embedded WebAssembly is compiled from siphash.wat", async () => {
   const { compileWat } = await import("../../scripts/compile-wat.js");
   const wat = readFileSync(new URL("./wasm/siphash.wat", import.meta.url), "utf8");
   expect(readFileSync(new URL("./wasm/siphash-wasm.ts", import.meta.url), "utf8")).toBe(await compileWat(wat));
+});
+
+test("prfHashStaged on a value's bytes equals prfHash of its normalized string, or refuses (-1)", () => {
+  const key: PrfKey = [0x01234567, 0x89abcdef, 0x0badf00d, 0x7e57ab1e];
+  const forms = {
+    [Normalize.none]: (v: string) => v,
+    [Normalize.lowerTrim]: (v: string) => v.trim().toLowerCase(),
+    [Normalize.digits]: (v: string) => v.replace(/[^0-9]/g, "") || v,
+  };
+  const values = ["", " ", "John.Smith@Example.COM", " \t\n jane@x.org \r\v\f", "+32 (2) 555-01.02", "no digits", "12345678901234567890",
+    "Zoë Müller", "  ÉMILE@école.fr ", "日本 03-1234-5678", "x".repeat(5000), "AB".repeat(9000)];
+  // a field in the middle of a row, as the engine stages it
+  for (const v of values) {
+    const row = Buffer.concat([Buffer.from("id\t"), Buffer.from(v, "utf8"), Buffer.from("\tmore\n")]);
+    const n = stageBytes(row, 3, 3 + Buffer.byteLength(v));
+    if (Buffer.byteLength(v) > 16 * 1024) {
+      expect(n, "too long to stage").toBe(-1);
+      continue;
+    }
+    expect(n).toBe(Buffer.byteLength(v));
+    for (const mode of [Normalize.none, Normalize.lowerTrim, Normalize.digits]) {
+      const lo = prfHashStaged(key, n, mode);
+      if (mode === Normalize.lowerTrim && /[^\x00-\x7f]/.test(v)) {
+        expect(lo, `${v} refused: the string form lowercases more than ASCII`).toBe(-1);
+        continue;
+      }
+      const hi = lastHigh();
+      expect([lo, hi], `${JSON.stringify(v.slice(0, 30))} mode ${mode}`).toEqual([prfHash(key, forms[mode](v)), lastHigh()]);
+    }
+  }
 });

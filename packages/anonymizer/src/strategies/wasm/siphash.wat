@@ -3,9 +3,14 @@
 ;;
 ;; sip(key, msg, len): the 16-byte key at `key`, `len` message bytes at `msg`; writes the 64-bit result
 ;; little-endian at offset 0 and returns its low 32 bits.
+;;
+;; sipn(key, msg, len, mode, scratch): sip of the UTF-8 bytes at `msg` normalized as the strategies normalize
+;; strings, written at `scratch` first. Mode 1: trimmed of ASCII white space and ASCII letters lowercased (JS
+;; trim().toLowerCase()), refused (returns 0) when a byte is not ASCII, since both treat more of Unicode. Mode 2:
+;; the ASCII digits only, or all the bytes when there is none. Returns 1 when the result is at offset 0.
 (module
   (memory (export "memory") 1)
-  (func (export "sip") (param $key i32) (param $msg i32) (param $len i32) (result i32)
+  (func $sip (export "sip") (param $key i32) (param $msg i32) (param $len i32) (result i32)
     (local $v0 i64) (local $v1 i64) (local $v2 i64) (local $v3 i64)
     (local $k0 i64) (local $k1 i64) (local $m i64) (local $end i32) (local $i i32) (local $b i64) (local $r i32)
     (local.set $k0 (i64.load (local.get $key)))
@@ -77,4 +82,59 @@
     (local.set $m (i64.xor (i64.xor (local.get $v0) (local.get $v1)) (i64.xor (local.get $v2) (local.get $v3))))
     (i64.store (i32.const 0) (local.get $m))
     (i32.wrap_i64 (local.get $m)))
+;; white space JS trim() removes, in ASCII: \t \n \v \f \r and space
+  (func $space (param $c i32) (result i32)
+    (i32.or (i32.eq (local.get $c) (i32.const 32))
+      (i32.and (i32.ge_u (local.get $c) (i32.const 9)) (i32.le_u (local.get $c) (i32.const 13)))))
+
+  (func (export "sipn") (param $key i32) (param $msg i32) (param $len i32) (param $mode i32) (param $scratch i32) (result i32)
+    (local $i i32) (local $end i32) (local $c i32) (local $n i32)
+    (local.set $i (local.get $msg))
+    (local.set $end (i32.add (local.get $msg) (local.get $len)))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then
+        ;; trim both ends, then copy lowercased
+        (block $lead
+          (loop $skip
+            (br_if $lead (i32.ge_u (local.get $i) (local.get $end)))
+            (br_if $lead (i32.eqz (call $space (i32.load8_u (local.get $i)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $skip)))
+        (block $trail
+          (loop $skip
+            (br_if $trail (i32.le_u (local.get $end) (local.get $i)))
+            (br_if $trail (i32.eqz (call $space (i32.load8_u (i32.sub (local.get $end) (i32.const 1))))))
+            (local.set $end (i32.sub (local.get $end) (i32.const 1)))
+            (br $skip)))
+        (block $copied
+          (loop $copy
+            (br_if $copied (i32.ge_u (local.get $i) (local.get $end)))
+            (local.set $c (i32.load8_u (local.get $i)))
+            (if (i32.ge_u (local.get $c) (i32.const 0x80)) (then (return (i32.const 0))))
+            (if (i32.lt_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26))
+              (then (local.set $c (i32.or (local.get $c) (i32.const 32)))))
+            (i32.store8 (i32.add (local.get $scratch) (local.get $n)) (local.get $c))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $copy)))
+        (drop (call $sip (local.get $key) (local.get $scratch) (local.get $n)))
+        (return (i32.const 1))))
+    (if (i32.eq (local.get $mode) (i32.const 2))
+      (then
+        (block $copied
+          (loop $copy
+            (br_if $copied (i32.ge_u (local.get $i) (local.get $end)))
+            (local.set $c (i32.load8_u (local.get $i)))
+            (if (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10))
+              (then
+                (i32.store8 (i32.add (local.get $scratch) (local.get $n)) (local.get $c))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $copy)))
+        (if (i32.eqz (local.get $n))
+          (then (drop (call $sip (local.get $key) (local.get $msg) (local.get $len))))
+          (else (drop (call $sip (local.get $key) (local.get $scratch) (local.get $n)))))
+        (return (i32.const 1))))
+    (drop (call $sip (local.get $key) (local.get $msg) (local.get $len)))
+    (i32.const 1))
 )
