@@ -77,7 +77,7 @@ test("prfHashStaged on a value's bytes equals prfHash of its normalized string, 
     expect(n).toBe(Buffer.byteLength(v));
     for (const mode of [Normalize.none, Normalize.lowerTrim, Normalize.digits]) {
       const lo = prfHashStaged(key, n, mode);
-      if (mode === Normalize.lowerTrim && /[^\x00-\x7f]/.test(v)) {
+      if (mode === Normalize.lowerTrim && Buffer.byteLength(v) !== v.length) {
         expect(lo, `${v} refused: the string form lowercases more than ASCII`).toBe(-1);
         continue;
       }
