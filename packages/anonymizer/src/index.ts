@@ -33,7 +33,7 @@ export { suggestRule } from "./check/suggest.js";
 
 // Strategies
 export { Anonymizer, type AnonymizerOptions, type ColumnTransform, type RowView } from "./strategies/compile.js";
-export { deriveKey, domainKey, prfHash, sipHash, lastHigh, Draw, type PrfKey } from "./strategies/prf.js";
+export { deriveKey, domainKey, prfHash, prfHashStaged, stageBytes, Normalize, sipHash, lastHigh, Draw, type PrfKey } from "./strategies/prf.js";
 export { LocaleData, localeData } from "./strategies/locale.js";
 
 // COPY codec

@@ -234,11 +234,19 @@ export class Anonymizer {
         const first = r.keepFirst ?? 0;
         const last = r.keepLast ?? 0;
         const ch = r.char ?? "*";
+        const fill: string[] = []; // ch repeated k times, at k (for the lengths met)
+        const masked = (k: number) => (k < 256 ? (fill[k] ??= ch.repeat(k)) : ch.repeat(k));
         return (v) => {
           this.fakeValues++;
-          const chars = [...v];
-          if (chars.length <= first + last) return ch.repeat(chars.length);
-          return chars.slice(0, first).join("") + ch.repeat(chars.length - first - last) + (last ? chars.slice(-last).join("") : "");
+          // Counted in characters: text with surrogate pairs (emoji) is split into code points first.
+          if (SURROGATE.test(v)) {
+            const chars = [...v];
+            if (chars.length <= first + last) return masked(chars.length);
+            return chars.slice(0, first).join("") + masked(chars.length - first - last) + (last ? chars.slice(-last).join("") : "");
+          }
+          const n = v.length;
+          if (n <= first + last) return masked(n);
+          return v.slice(0, first) + masked(n - first - last) + (last ? v.slice(n - last) : "");
         };
       }
       case "template": {
@@ -362,6 +370,7 @@ function tagOf(d: Draw, length: number): string {
 }
 const lowerTrim = (v: string) => v.trim().toLowerCase();
 const ADDRESS_LIST = /[<,]/;
+const SURROGATE = /[\uD800-\uDFFF]/;
 /** The string forms of {@link Normalize} (prfHashStaged does the same on bytes). */
 const NORMALIZED: Record<Normalize, ((v: string) => string) | undefined> = { [Normalize.none]: undefined, [Normalize.lowerTrim]: lowerTrim, [Normalize.digits]: digitsOf };
 

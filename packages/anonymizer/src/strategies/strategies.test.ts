@@ -47,6 +47,9 @@ describe("strategies", () => {
   test("mask, template, same_as, regex, constant, null, noise, switch, jsonb", () => {
     const a = new Anonymizer({ secret: "k" });
     expect(a.compile({ strategy: "mask", keepFirst: 2, keepLast: 2 })("BE0477472701", row())).toBe("BE********01");
+    expect(a.compile({ strategy: "mask", keepFirst: 1, keepLast: 1 })("🎉abc🎉", row())).toBe("🎉***🎉");
+    expect(a.compile({ strategy: "mask", keepFirst: 2, keepLast: 2, char: "#" })("abc", row())).toBe("###");
+    expect(a.compile({ strategy: "mask", keepFirst: 2 })("BE0477", row())).toBe("BE****");
     expect(a.compile({ strategy: "template", template: "partner{{id}}@example.invalid" })("x", row({ id: "42" }))).toBe("partner42@example.invalid");
     expect(a.compile({ strategy: "same_as", column: "name" })("Old", row({ name: "Old" }, { name: "New" }))).toBe("New");
     expect(a.compile({ strategy: "regex", pattern: "\\d", replacement: "#" })("a1b22", row())).toBe("a#b##");
