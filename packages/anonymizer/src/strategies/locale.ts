@@ -89,6 +89,11 @@ export class LocaleData {
     else if (compiled.every((c) => typeof c === "string")) {
       const items = compiled as string[];
       g = (d) => items[d.below(items.length)]!;
+    } else if (this.list(path).every((p) => !p.includes("{{"))) {
+      // Literals and digits only (phone formats, postcodes, building numbers): cells evaluated by one function
+      // rather than a closure per piece, so 16 phone formats do not make every call site megamorphic.
+      const entries = this.list(path).map(digitCells);
+      g = (d) => expandCells(entries[d.below(entries.length)]!, d);
     } else g = (d) => {
       const c = compiled[d.below(compiled.length)]!;
       return typeof c === "string" ? c : c(d);
@@ -157,6 +162,92 @@ function digitRuns(n: number): Gen[] {
 }
 
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+const DIGITS_2_TO_9 = DIGITS.slice(2);
+
+/**
+ * A piece of a pattern of literals and digits: all the strings it can produce (`(!##) ` → "(200) " … "(999) "),
+ * indexed by its draws in mixed radix (`sizes`: the choices of each; none for a literal), or eight digits from one
+ * draw. Every cell has this one shape, so evaluating them stays monomorphic.
+ */
+interface Cell {
+  readonly table: readonly string[];
+  readonly sizes: readonly number[];
+  readonly eight: boolean;
+}
+
+// A cell's table holds at most this many strings; cells with the same pieces share one table.
+const MAX_CELL = 1000;
+const cellTables = new Map<string, readonly string[]>();
+
+/**
+ * Compiles a pattern of literals, `#` (a digit) and `!` (a digit 2–9) into cells. The draws are the ones the
+ * closure compiler makes (one `below` per `!` and per run of up to 4 digits, one `next` per 8 digits), combined
+ * into one table index per cell, so both give the same fake.
+ */
+function digitCells(pattern: string): Cell[] {
+  const cells: Cell[] = [];
+  let pieces: (string | readonly string[])[] = [];
+  let size = 1;
+  const flush = () => {
+    if (pieces.length === 0) return;
+    const units = pieces.filter((p): p is readonly string[] => typeof p !== "string");
+    const id = pieces.map((p) => (typeof p === "string" ? `'${p}` : `#${p.length}`)).join("\u0000");
+    let table = pieces.length === 1 ? units[0] : cellTables.get(id);
+    if (!table) {
+      table = [""];
+      for (const p of pieces) table = typeof p === "string" ? table.map((t) => t + p) : table.flatMap((t) => p.map((c) => t + c));
+      table = table.map((t) => Buffer.from(t, "utf8").toString("utf8")); // flat strings, not concatenation trees
+      cellTables.set(id, table);
+    }
+    cells.push({ table, sizes: units.map((u) => u.length), eight: false });
+    pieces = [];
+    size = 1;
+  };
+  const literal = (text: string) => {
+    if (size > MAX_CELL) flush(); // no copy of a run of four digits with a literal attached
+    pieces.push(text);
+  };
+  const unit = (choices: readonly string[]) => {
+    if (size * choices.length > MAX_CELL) flush();
+    pieces.push(choices);
+    size *= choices.length;
+  };
+  const re = /#+|!/g;
+  let last = 0;
+  for (let m = re.exec(pattern); m; m = re.exec(pattern)) {
+    if (m.index > last) literal(pattern.slice(last, m.index));
+    last = re.lastIndex;
+    if (m[0] === "!") unit(DIGITS_2_TO_9);
+    else {
+      let n = m[0].length;
+      for (; n >= 8; n -= 8) {
+        flush();
+        cells.push({ table: FOUR_DIGITS, sizes: [], eight: true });
+      }
+      for (; n > 0; n -= Math.min(4, n)) unit(DIGIT_STRINGS[Math.min(4, n)]!);
+    }
+  }
+  if (last < pattern.length) literal(pattern.slice(last));
+  flush();
+  return cells;
+}
+
+function expandCells(cells: readonly Cell[], d: Draw): string {
+  let s = "";
+  for (let k = 0; k < cells.length; k++) {
+    const c = cells[k]!;
+    if (c.eight) {
+      const x = d.next();
+      s += FOUR_DIGITS[x % 10_000]! + FOUR_DIGITS[Math.floor(x / 10_000) % 10_000]!;
+      continue;
+    }
+    const sizes = c.sizes;
+    let i = 0;
+    for (let j = 0; j < sizes.length; j++) i = i * sizes[j]! + d.below(sizes[j]!);
+    s += c.table[i]!;
+  }
+  return s;
+}
 
 function toSnake(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
