@@ -191,6 +191,7 @@ function digitCells(pattern: string): Cell[] {
   const flush = () => {
     if (pieces.length === 0) return;
     const units = pieces.filter((p): p is readonly string[] => typeof p !== "string");
+    // A unit is named by its number of choices: 8 (the digits 2–9) and 10, 100, 1000 (runs of digits) differ.
     const id = pieces.map((p) => (typeof p === "string" ? `'${p}` : `#${p.length}`)).join("\u0000");
     let table = pieces.length === 1 ? units[0] : cellTables.get(id);
     if (!table) {
