@@ -7,7 +7,7 @@
 // peak RSS is the product's, not this script's. Prints, for each round (baseline then ours, alternating): both
 // times, their ratio, our peak RSS and the engine's fake values per second; then the median ratio (target ≤ 1.0),
 // the highest peak RSS (target ≤ 256 MB), and fake values per second on one core over distinct values
-// (target ≥ 1M).
+// (target ≥ 1M), on both of the engine's paths: hashed from the row's bytes (ASCII fields) and from strings.
 import { sharedPath, startPostgres } from "@odoo-deploy/testkit";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";

@@ -169,7 +169,11 @@ function setKey(key: PrfKey): void {
   keyInMemory = key;
 }
 
-/** How {@link prfHashStaged} normalizes the staged bytes first; each matches a string normalization of compile.ts. */
+/**
+ * How {@link prfHashStaged} normalizes the staged bytes first; each matches a string normalization of compile.ts.
+ *
+ * @example prfHashStaged(key, stageBytes(row, start, end), Normalize.digits) // as prfHash(key, "3225550102") for "+32 2 555 01 02"
+ */
 export const Normalize = {
   /** As they are. */
   none: 0,
