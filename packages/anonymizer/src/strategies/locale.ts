@@ -82,22 +82,23 @@ export class LocaleData {
     let g = this.generators.get(path);
     if (g) return g;
     if (this.compiling.has(path)) return () => ""; // a list that refers to itself
-    this.compiling.add(path);
-    const compiled = this.list(path).map((p) => this.compilePattern(p));
-    this.compiling.delete(path);
-    if (compiled.length === 0) g = () => "";
-    else if (compiled.every((c) => typeof c === "string")) {
-      const items = compiled as string[];
-      g = (d) => items[d.below(items.length)]!;
-    } else if (this.list(path).every((p) => !p.includes("{{"))) {
+    const patterns = this.list(path);
+    if (patterns.length === 0) g = () => "";
+    else if (patterns.every((p) => !PLACEHOLDER.test(p))) g = (d) => patterns[d.below(patterns.length)]!;
+    else if (patterns.every((p) => !p.includes("{{"))) {
       // Literals and digits only (phone formats, postcodes, building numbers): cells evaluated by one function
       // rather than a closure per piece, so 16 phone formats do not make every call site megamorphic.
-      const entries = this.list(path).map(digitCells);
+      const entries = patterns.map(digitCells);
       g = (d) => expandCells(entries[d.below(entries.length)]!, d);
-    } else g = (d) => {
-      const c = compiled[d.below(compiled.length)]!;
-      return typeof c === "string" ? c : c(d);
-    };
+    } else {
+      this.compiling.add(path);
+      const compiled = patterns.map((p) => this.compilePattern(p));
+      this.compiling.delete(path);
+      g = (d) => {
+        const c = compiled[d.below(compiled.length)]!;
+        return typeof c === "string" ? c : c(d);
+      };
+    }
     this.generators.set(path, g);
     return g;
   }
@@ -109,18 +110,25 @@ export class LocaleData {
   }
 
   private compilePattern(pattern: string): string | Gen {
-    if (!/\{\{|[#!]/.test(pattern)) return pattern;
+    if (!PLACEHOLDER.test(pattern)) return pattern;
     const parts: (string | Gen)[] = [];
-    const re = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}|#+|!/g;
+    // Between list references, literals and digits: their draws are made by digitCells, as for digit-only lists.
+    const segment = (text: string) => {
+      if (!text) return;
+      if (!/[#!]/.test(text)) parts.push(text);
+      else {
+        const cells = digitCells(text);
+        parts.push((d) => expandCells(cells, d));
+      }
+    };
+    const re = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}/g;
     let last = 0;
     for (let m = re.exec(pattern); m; m = re.exec(pattern)) {
-      if (m.index > last) parts.push(pattern.slice(last, m.index));
+      segment(pattern.slice(last, m.index));
       last = re.lastIndex;
-      if (m[0] === "!") parts.push((d) => DIGITS[2 + d.below(8)]!);
-      else if (m[0].startsWith("#")) parts.push(...digitRuns(m[0].length));
-      else parts.push(this.generator(`${m[1]}.${toSnake(m[2]!)}`));
+      parts.push(this.generator(`${m[1]}.${toSnake(m[2]!)}`));
     }
-    if (last < pattern.length) parts.push(pattern.slice(last));
+    segment(pattern.slice(last));
     const at = (p: string | Gen, d: Draw) => (typeof p === "string" ? p : p(d));
     if (parts.length === 1) return parts[0]!;
     if (parts.length === 2) {
@@ -147,22 +155,9 @@ export type Gen = (draw: Draw) => string;
 const DIGIT_STRINGS = [1, 10, 100, 1000, 10_000].map((m, len) => Array.from({ length: m }, (_, i) => String(i).padStart(len, "0")));
 const FOUR_DIGITS = DIGIT_STRINGS[4]!;
 
-/** `n` random digits: four per lookup, eight per draw. */
-function digitRuns(n: number): Gen[] {
-  const runs: Gen[] = [];
-  for (; n >= 8; n -= 8) runs.push((d) => {
-    const x = d.next();
-    return FOUR_DIGITS[x % 10_000]! + FOUR_DIGITS[Math.floor(x / 10_000) % 10_000]!;
-  });
-  for (; n > 0; n -= Math.min(4, n)) {
-    const strings = DIGIT_STRINGS[Math.min(4, n)]!;
-    runs.push((d) => strings[d.below(strings.length)]!);
-  }
-  return runs;
-}
-
-const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-const DIGITS_2_TO_9 = DIGITS.slice(2);
+const DIGITS_2_TO_9 = ["2", "3", "4", "5", "6", "7", "8", "9"];
+// A list reference or a digit placeholder.
+const PLACEHOLDER = /\{\{|[#!]/;
 
 /**
  * A piece of a pattern of literals and digits: all the strings it can produce (`(!##) ` → "(200) " … "(999) "),
@@ -180,9 +175,9 @@ const MAX_CELL = 1000;
 const cellTables = new Map<string, readonly string[]>();
 
 /**
- * Compiles a pattern of literals, `#` (a digit) and `!` (a digit 2–9) into cells. The draws are the ones the
- * closure compiler makes (one `below` per `!` and per run of up to 4 digits, one `next` per 8 digits), combined
- * into one table index per cell, so both give the same fake.
+ * Compiles a pattern of literals, `#` (a digit) and `!` (a digit 2–9) into cells. A `!` and each run of up to
+ * 4 digits take one `below`, 8 digits one `next`; the draws of a cell combine into one table index, so a
+ * phone number is a few lookups and concatenations.
  */
 function digitCells(pattern: string): Cell[] {
   const cells: Cell[] = [];
