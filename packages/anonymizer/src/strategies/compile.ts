@@ -396,12 +396,13 @@ function digitsOf(v: string): string {
 }
 
 /**
- * Rewrites the addresses of an e-mail header-like value: `a@b.c`, `"Name" <a@b.c>`, `Name <a@b.c>`, and
- * comma-separated lists of these. Text without any `@` is treated as one address.
+ * Rewrites the addresses of an e-mail header-like value holding a `<` or a `,` (the caller has tested
+ * ADDRESS_LIST; anything else is one address): `"Name" <a@b.c>`, `Name <a@b.c>`, and comma-separated lists of
+ * these and of bare `a@b.c`. Text without any `@` is treated as one address.
  */
 function rewriteAddresses(v: string, addr: (a: string) => string, display: (n: string) => string): string {
   // Regular expressions rather than includes/indexOf, which cost several times more on strings sliced from a chunk.
-  if (!AT.test(v) || !ADDRESS_LIST.test(v)) return addr(v);
+  if (!AT.test(v)) return addr(v);
   // The common form, one `"Name" <address>` or `Name <address>`: a name, then the only <…>, at the end.
   const one = ONE_ADDRESS.exec(v);
   if (one) {
