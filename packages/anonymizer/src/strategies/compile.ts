@@ -215,8 +215,11 @@ export class Anonymizer {
         return (v, row) => {
           // (a regular expression: includes() on strings sliced from a COPY chunk costs several times more)
           if (!ADDRESS_LIST.test(v)) return addr(v, row);
-          this.fakeValues++;
-          return rewriteAddresses(v, (a) => addr(a, row)!, (n) => display(n, row)!);
+          // One value transformed, however many names and addresses the header holds (their memos count each).
+          const counted = this.fakeValues;
+          const out = rewriteAddresses(v, (a) => addr(a, row)!, (n) => display(n, row)!);
+          this.fakeValues = counted + 1;
+          return out;
         };
       }
       case "hash": {

@@ -26,7 +26,10 @@ describe("strategies", () => {
     const alone = email("John@Example.com", row())!;
     expect(alone).toMatch(/^[a-z0-9]+\.[a-z0-9]+\.[a-z0-9]{6}@example\.com$/);
     expect(email("john@example.com", row())).toBe(alone);
+    const counted = a.fakeValues;
     const header = email('"John Smith" <john@example.com>, other@x.org', row())!;
+    // One value transformed, though it holds a name and two addresses.
+    expect(a.fakeValues).toBe(counted + 1);
     expect(header).toContain(`<${alone}>`);
     expect(header).not.toMatch(/John|Smith|other@x\.org/);
     expect(a.compile({ strategy: "email", domain: "example.invalid" })("a@b.c", row())).toMatch(/@example\.invalid$/);
