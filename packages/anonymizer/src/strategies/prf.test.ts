@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { lastHigh, Normalize, prfHash, prfHashStaged, sipHash, stageBytes, type PrfKey } from "./prf.js";
+import { Draw, lastHigh, Normalize, prfHash, prfHashStaged, sipHash, stageBytes, type PrfKey } from "./prf.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
 const M = (1n << 64n) - 1n;
@@ -85,4 +85,21 @@ test("prfHashStaged on a value's bytes equals prfHash of its normalized string, 
       expect([lo, hi], `${JSON.stringify(v.slice(0, 30))} mode ${mode}`).toEqual([prfHash(key, forms[mode](v)), lastHigh()]);
     }
   }
+});
+
+test("Draw.below is the next uint32 modulo n, for every size of n and draws on both sides of 2^31", () => {
+  const sizes = [2, 3, 7, 10, 36, 1000, 1296, 9999, 10_000, 32_767, 32_768, 32_769, 65_536, 1_000_003, 2 ** 31 + 11, 2 ** 32 - 1];
+  let high = 0;
+  for (let s = 0; s < 2000; s++) {
+    const a = new Draw().seed(s * 2654435761, s);
+    const b = new Draw().seed(s * 2654435761, s);
+    for (const n of sizes) {
+      const x = b.next();
+      if (x >= 2 ** 31) high++;
+      expect(a.below(n)).toBe(x % n);
+    }
+  }
+  // Draws above 2^31, where the integer split matters, were among those checked.
+  expect(high).toBeGreaterThan(10_000);
+  expect(new Draw().seed(1, 2).below(1)).toBe(0);
 });

@@ -253,9 +253,14 @@ export class Draw {
     return t >>> 0;
   }
 
-  /** An integer in [0, n). */
+  /** An integer in [0, n): the next uint32 modulo n. */
   below(n: number): number {
-    return n <= 1 ? 0 : this.next() % n;
+    if (n <= 1) return 0;
+    const x = this.next();
+    // A uint32 above 2^31 makes `x % n` a floating-point remainder (a call to fmod, about twice the cost of the
+    // draw here); split at 16 bits it is two integer remainders with the same result, exact while n <= 2^15:
+    // x mod n = (((x >>> 16) mod n) * 2^16 + (x & 0xffff)) mod n, and that sum stays below 2^31.
+    return n <= 32768 ? ((((x >>> 16) % n) << 16) | (x & 0xffff)) % n : x % n;
   }
 
   /** One element of a non-empty array. */
