@@ -76,13 +76,22 @@ try {
   // Hint bits are set once before any timed run (the first reader of freshly loaded rows would write every page),
   // and every timed run starts with the previous one's dirty pages written out, so no run pays for another.
   sh("psql -q -d bench -c 'VACUUM ANALYZE'");
-  const settle = () => sh("psql -q -d postgres -c CHECKPOINT && sync");
+  // Each timed run starts on a quiet cluster: the copy the previous run made is dropped first, which also stops
+  // autovacuum on it. A freshly loaded copy gets autovacuum's first VACUUM ANALYZE within a minute (measured here:
+  // some 20 s of a worker on mail_message alone), and it fell inside the next timed run: always ours, right after
+  // the baseline, on a machine whose two cores ours keeps busy.
+  const settle = async () => {
+    sh("dropdb --if-exists baseline && dropdb --if-exists anon && psql -q -d postgres -c CHECKPOINT && sync");
+    for (let waited = 0; waited < 120; waited++) {
+      const busy = await pg.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'");
+      if (busy[0]!.n === "0") return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
   for (let round = 1; round <= rounds; round++) {
-    sh("dropdb --if-exists baseline");
-    settle();
+    await settle();
     const [baseS] = await timed(() => sh("createdb baseline && pg_dump -Fc bench | pg_restore --no-owner -d baseline"));
-    sh("dropdb --if-exists anon");
-    settle();
+    await settle();
     const [oursS, { report, peakRss }] = await timed(() =>
       runCli(["anonymize", "--source-url", pg.url("bench"), "--target-url", pg.url("anon"), "--preset", "odoo", "--secret-env", "BENCH_SECRET", ...(jobsArg ? ["--jobs", jobsArg] : []), "--json", "--quiet"]),
     );
