@@ -1,5 +1,13 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
+import { createRequire } from "node:module";
 import { UsageError } from "../errors.js";
+
+const require = createRequire(import.meta.url);
+/**
+ * dockerode (CommonJS; with its dependencies about a quarter of a second to load here) is loaded when the first
+ * client is made, not when the package is imported: commands that never talk to Docker start faster.
+ */
+const loadDockerode = (): typeof Docker => require("dockerode") as typeof Docker;
 
 /**
  * How to reach the Docker engine: a dockerode instance, its connection options, or a `DOCKER_HOST`-style
@@ -13,9 +21,10 @@ export type DockerConnection = Docker | Docker.DockerOptions | string;
  * @example dockerClient("unix:///var/run/docker.sock")
  */
 export function dockerClient(conn: DockerConnection | undefined): Docker {
-  if (conn instanceof Docker) return conn;
-  if (typeof conn === "string") return new Docker(parseDockerHost(conn));
-  return new Docker(conn);
+  const DockerClient = loadDockerode();
+  if (conn instanceof DockerClient) return conn;
+  if (typeof conn === "string") return new DockerClient(parseDockerHost(conn));
+  return new DockerClient(conn);
 }
 
 /**

@@ -2,12 +2,21 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
+import { createRequire } from "node:module";
+import type * as Ssh2 from "ssh2";
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import { AbortedError, EnvironmentError, UsageError } from "../errors.js";
 import { checkKnownHosts, checkPinnedFingerprint, type HostKeyVerdict } from "./known-hosts.js";
 import { shellCommand } from "./quote.js";
 import { execThroughSpawn, runThroughTransport, type Transport } from "./streamed.js";
 import type { CommandRunner, SpawnOptions } from "./types.js";
+
+const require = createRequire(import.meta.url);
+/**
+ * ssh2 (a CommonJS package) is loaded when the first connection opens, not when the package is imported: the CLI
+ * and library users who never use SSH do not pay for it at start-up.
+ */
+const loadSsh2 = (): typeof Ssh2 => require("ssh2") as typeof Ssh2;
 
 /**
  * How an SSH runner treats the server's host key:
@@ -234,7 +243,7 @@ function openConnection(options: SshRunnerOptions, port: number, where: string):
   }
 
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new (loadSsh2().Client)();
     let ready = false;
     client.once("ready", () => {
       ready = true;
