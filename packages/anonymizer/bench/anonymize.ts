@@ -131,9 +131,14 @@ try {
     inputs.push(chunk.slice(at, at + raw[i]!.length));
   }
   // Two paths, both the engine's: an ASCII field is hashed from the row's bytes (the view stages them, as the
-  // COPY row rewriter does), any other value from its string.
+  // COPY row rewriter does, only for the value it holds: warm-up values have no bytes), any other value from its
+  // string.
   let current = 0;
-  const fromBytes = { original: () => null, output: () => null, stage: (v: string) => stageBytes(chunkBytes, starts[current]!, starts[current]! + v.length) };
+  const fromBytes = {
+    original: () => null,
+    output: () => null,
+    stage: (v: string) => (v === inputs[current] ? stageBytes(chunkBytes, starts[current]!, starts[current]! + v.length) : -1),
+  };
   const fromString = { original: () => null, output: () => null };
   for (const s of strategies) {
     const t = a.compile(s);
