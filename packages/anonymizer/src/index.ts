@@ -32,7 +32,7 @@ export { buildPlan, suggestedRulesYaml, type Plan, type PlannedTable, type Plann
 export { suggestRule } from "./check/suggest.js";
 
 // Strategies
-export { Anonymizer, type AnonymizerOptions, type ColumnTransform, type RowView } from "./strategies/compile.js";
+export { Anonymizer, type AnonymizerOptions, type ColumnTransform, type OutputCharset, type RowView } from "./strategies/compile.js";
 export { deriveKey, domainKey, prfHash, prfHashStaged, stageBytes, Normalize, sipHash, lastHigh, Draw, type PrfKey } from "./strategies/prf.js";
 export { LocaleData, localeData } from "./strategies/locale.js";
 

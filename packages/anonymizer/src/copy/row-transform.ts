@@ -1,7 +1,7 @@
 import { OperationFailedError } from "@odoo-deploy/core/base";
 import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
-import type { ColumnTransform, RowView } from "../strategies/compile.js";
+import type { ColumnTransform, OutputCharset, RowView } from "../strategies/compile.js";
 import { stageBytes } from "../strategies/prf.js";
 import { decodeField, encodeField } from "./codec.js";
 import { GATHER_BYTES } from "./gather.js";
@@ -39,14 +39,15 @@ const lengthPrefix = (n: number) => (n < 4096 ? SHORT_PREFIXES[n]! : String.from
 
 /**
  * A value as a COPY binary field in byte-string form: its 4-byte length, then its UTF-8 bytes (after jsonb's
- * version byte); NULL is length -1. Only the text kinds can carry a value.
+ * version byte); NULL is length -1. Only the text kinds can carry a value. `ascii`: the caller knows `v` is
+ * ASCII (see OutputCharset), so it is not checked.
  *
  * @example binaryCopyField("é", "text") // "\x00\x00\x00\x02\xc3\xa9" (as latin1 characters)
  */
-export function binaryCopyField(v: string | null, kind: BinaryKind): string {
+export function binaryCopyField(v: string | null, kind: BinaryKind, ascii = false): string {
   if (v === null) return NULL_FIELD;
   if (kind !== "text" && kind !== "jsonb") throw new Error(`a ${kind} column in COPY binary format can only be set to NULL`);
-  let bytes = utf8Bytes(v);
+  let bytes = ascii ? v : utf8Bytes(v);
   if (kind === "jsonb") bytes = "\x01" + bytes;
   return lengthPrefix(bytes.length) + bytes;
 }
@@ -204,6 +205,8 @@ export class RowRewriter {
   private readonly ruled: number[];
   private readonly lastOutput: (string | null | typeof UNSET)[];
   private readonly lastEncoded: string[];
+  /** Per column: the transform's promise about its outputs' characters. */
+  private readonly charsets: (OutputCharset | undefined)[];
   private readonly view: RowView;
   private chunk: ByteText = { buf: Buffer.alloc(0), text: "", ascii: true };
   private rowStart = 0;
@@ -236,6 +239,7 @@ export class RowRewriter {
     this.busy = new Array(n).fill(false);
     this.lastOutput = new Array(n).fill(UNSET);
     this.lastEncoded = new Array<string>(n).fill("");
+    this.charsets = spec.transforms.map((t) => t?.charset);
     this.view = {
       original: (c) => this.original(this.col(c)),
       output: (c) => this.output(this.col(c)),
@@ -399,7 +403,10 @@ export class RowRewriter {
   }
 
   private encode(v: string | null, i: number): string {
-    return this.kinds ? binaryCopyField(v, this.kinds[i]!) : encodeBinaryField(v);
+    if (!this.kinds) return encodeBinaryField(v);
+    // rawStarts: the original was read as plain ASCII bytes.
+    const charset = this.charsets[i];
+    return binaryCopyField(v, this.kinds[i]!, charset === "ascii" || (charset === "asciiIn" && this.rawStarts[i]! >= 0));
   }
 
   /**

@@ -41,6 +41,7 @@ export class LocaleData {
   private readonly foldedCache = new Map<string, readonly string[]>();
   private readonly generators = new Map<string, Gen>();
   private readonly compiling = new Set<string>();
+  private readonly asciiCache = new Map<string, boolean>();
 
   constructor(readonly locale: string) {
     // faker merges its chain per entry: a list missing in the locale comes from en, then base.
@@ -103,6 +104,22 @@ export class LocaleData {
     return g;
   }
 
+  /**
+   * Whether every string {@link generator} can produce for `path` is ASCII: its entries are, and so are the
+   * lists they refer to (digits always are). A list met again while it is being checked (a cycle) counts as not
+   * ASCII: false only costs the encoder a check, true must be certain.
+   *
+   * @example localeData("en").asciiOnly("person.first_name") // true; false for "fr" (Adélaïde)
+   */
+  asciiOnly(path: string): boolean {
+    const known = this.asciiCache.get(path);
+    if (known !== undefined) return known;
+    this.asciiCache.set(path, false); // while visiting
+    const ascii = this.list(path).every((p) => !NON_ASCII.test(p) && [...p.matchAll(LIST_REFERENCE)].every((m) => this.asciiOnly(`${m[1]}.${toSnake(m[2]!)}`)));
+    this.asciiCache.set(path, ascii);
+    return ascii;
+  }
+
   /** Expands one pattern (see {@link generator}). @example data.expand("{{person.lastName}} ###", draw) */
   expand(pattern: string, draw: Draw): string {
     const c = this.compilePattern(pattern);
@@ -121,7 +138,7 @@ export class LocaleData {
         parts.push((d) => expandCells(cells, d));
       }
     };
-    const re = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}/g;
+    const re = new RegExp(LIST_REFERENCE);
     let last = 0;
     for (let m = re.exec(pattern); m; m = re.exec(pattern)) {
       segment(pattern.slice(last, m.index));
@@ -158,6 +175,10 @@ const FOUR_DIGITS = DIGIT_STRINGS[4]!;
 const DIGITS_2_TO_9 = ["2", "3", "4", "5", "6", "7", "8", "9"];
 // A list reference or a digit placeholder.
 const PLACEHOLDER = /\{\{|[#!]/;
+// A list reference, `{{person.firstName}}`: its module and method.
+const LIST_REFERENCE = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}/g;
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * A piece of a pattern of literals and digits: all the strings it can produce (`(!##) ` → "(200) " … "(999) "),

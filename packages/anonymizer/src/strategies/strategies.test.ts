@@ -1,5 +1,7 @@
 import { describe, expect, test } from "vitest";
+import type { ColumnRuleInput } from "../rules/schema.js";
 import { Anonymizer, type RowView } from "./compile.js";
+import { localeData } from "./locale.js";
 
 const row = (values: Record<string, string | null> = {}, outputs: Record<string, string | null> = values): RowView => ({
   original: (c) => values[c] ?? null,
@@ -94,5 +96,45 @@ describe("strategies", () => {
     expect(fr1).toBe(fr2);
     expect(en1).toBe(en2);
     expect(new Anonymizer({ secret: "k" }).compile({ strategy: "name", locale: "base" })("x", row())).toEqual(expect.any(String));
+  });
+
+  test("output charset promises: declared from the locale's data, and every output keeps them", () => {
+    const a = new Anonymizer({ secret: "k" });
+    // The promises exist where the data allows them, and only there.
+    expect(localeData("en").asciiOnly("location.city_pattern")).toBe(true);
+    expect(localeData("ru").asciiOnly("person.first_name")).toBe(false);
+    expect(localeData("fr").asciiOnly("person.first_name")).toBe(false); // Adélaïde
+    expect(a.compile("name").charset).toBe("ascii");
+    expect(a.compile({ strategy: "name", locale: "ru" }).charset).toBeUndefined();
+    expect(a.compile("email").charset).toBe("asciiIn"); // a header keeps its own quotes and commas
+    expect(a.compile({ strategy: "email", locale: "fr" }).charset).toBeUndefined(); // display names of fr
+    expect(a.compile("html").charset).toBe("asciiIn");
+    expect(a.compile({ strategy: "constant", value: "é" }).charset).toBeUndefined();
+    expect(a.compile({ strategy: "fake", method: "person.jobTitle" }).charset).toBeUndefined();
+    expect(a.compile({ strategy: "switch", column: "t", cases: { a: "name" }, default: "uuid" }).charset).toBe("ascii");
+    expect(a.compile({ strategy: "switch", column: "t", cases: { a: "name" } }).charset).toBe("asciiIn"); // default: keep
+    expect(a.compile({ strategy: "switch", column: "t", cases: { a: { strategy: "name", locale: "ru" } } }).charset).toBeUndefined();
+
+    // eslint-disable-next-line no-control-regex
+    const NON_ASCII = /[^\x00-\x7f]/;
+    const values = ["John Smith", "  Zoë.Müller@Exämple.com ", '"Jean Dupont" <jd@x.fr>, "Zoë" <z@y.de>', "+32 (2) 555-01.02", "<p>Grüße, <b>Jörg</b> &amp; co</p>", "Москва", "東京都", "2024-02-29", "12.50", '{"en_US": "Chair", "fr_FR": "Chaise é"}', "plain text, with punctuation!"];
+    const rules: ColumnRuleInput[] = ["keep", "null", "name", "first_name", "last_name", "company", "street", "street2", "city", "zip", "phone", "email", "uuid", "html", "lorem", "mask",
+      { strategy: "html", mode: "whole" }, { strategy: "hash", length: 10, prefix: "P" }, { strategy: "mask", keepFirst: 2, keepLast: 1 }, { strategy: "regex", pattern: "[0-9]", replacement: "#" },
+      { strategy: "noise", days: 30, ratio: 0.1 }, { strategy: "jsonb", each: "lorem" }, { strategy: "email", unique: true }, { strategy: "constant", value: "x" }];
+    let promised = 0;
+    for (const locale of ["en", "fr", "de", "ru", "ja", "el"]) {
+      for (const rule of rules) {
+        const t = a.compile(typeof rule === "string" ? ({ strategy: rule, locale } as ColumnRuleInput) : "locale" in rule || rule.strategy === "noise" || rule.strategy === "regex" || rule.strategy === "constant" || rule.strategy === "jsonb" ? rule : ({ ...rule, locale } as ColumnRuleInput));
+        for (const v of values) {
+          const out = t(v, row({ t: "a" }));
+          if (out === null) continue;
+          if (t.charset === "ascii" || (t.charset === "asciiIn" && !NON_ASCII.test(v))) {
+            promised++;
+            expect(NON_ASCII.test(out), `${JSON.stringify(rule)} ${locale} ${v} → ${out}`).toBe(false);
+          }
+        }
+      }
+    }
+    expect(promised).toBeGreaterThan(500);
   });
 });
