@@ -1,5 +1,6 @@
 import { OperationFailedError } from "@odoo-deploy/core/base";
 import type { TransformCallback } from "node:stream";
+import { stageChunk } from "../strategies/prf.js";
 import { byteText, checkRowSize, MAX_TEXT_BYTES, RowOutputTransform, RowRewriter, type RowTransformSpec } from "./row-transform.js";
 
 // COPY binary format: an 11-byte signature, 32-bit flags, a 32-bit header extension length and the extension;
@@ -101,6 +102,8 @@ export class BinaryCopyTransform extends RowOutputTransform {
   /** Rewrites the tuples of `buf` from `pos` (and the end marker); returns where an incomplete tuple starts. */
   private run(buf: Buffer, pos: number): number {
     const bt = byteText(buf, false);
+    // Fields are checked for UTF-8 and hashed where they lie (see stageChunk).
+    bt.staged = stageChunk(buf);
     for (;;) {
       if (this.state === "done") {
         if (pos < buf.length) throw this.formatError("data follows the end marker");

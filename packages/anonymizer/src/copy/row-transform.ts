@@ -2,7 +2,7 @@ import { OperationFailedError } from "@odoo-deploy/core/base";
 import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, OutputCharset, RowView } from "../strategies/compile.js";
-import { stageBytes } from "../strategies/prf.js";
+import { chunkAscii, stageBytes, stageChunk, stagedChunk, stageFromChunk } from "../strategies/prf.js";
 import { decodeField, encodeField } from "./codec.js";
 import { GATHER_BYTES } from "./gather.js";
 
@@ -89,12 +89,14 @@ export interface RowTransformStats {
 /**
  * A chunk of COPY (or SQL dump) bytes seen as a "binary string": one character per byte (latin1), so character
  * offsets are byte offsets and slicing, searching and concatenating stay inside V8 instead of crossing into
- * C++ once per field. `ascii` says the chunk has no byte ≥ 0x80, so no field needs UTF-8 decoding.
+ * C++ once per field. `ascii` says the chunk has no byte ≥ 0x80, so no field needs UTF-8 decoding. `staged`:
+ * what stageChunk (prf.ts) returned when the bytes were copied into WebAssembly memory (-1 or absent: not).
  */
 export interface ByteText {
   buf: Buffer;
   text: string;
   ascii: boolean;
+  staged?: number;
 }
 
 /**
@@ -103,7 +105,7 @@ export interface ByteText {
  * @example const chunk = byteText(buffer)
  */
 export function byteText(buf: Buffer, ascii = isAscii(buf)): ByteText {
-  return { buf, text: buf.toString("latin1"), ascii };
+  return { buf, text: buf.toString("latin1"), ascii, staged: -1 };
 }
 
 const MAX_BUFFER_LENGTH = constants.MAX_LENGTH;
@@ -208,7 +210,7 @@ export class RowRewriter {
   /** Per column: the transform's promise about its outputs' characters. */
   private readonly charsets: (OutputCharset | undefined)[];
   private readonly view: RowView;
-  private chunk: ByteText = { buf: Buffer.alloc(0), text: "", ascii: true };
+  private chunk: ByteText = { buf: Buffer.alloc(0), text: "", ascii: true, staged: -1 };
   private rowStart = 0;
   private rowEnd = 0;
   private splitUpTo = -1;
@@ -302,10 +304,10 @@ export class RowRewriter {
         throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1}, column ${this.spec.columns[i]}: ${(err as Error).message}`, { code: "COPY_FORMAT", cause: err });
       }
     }
-    // Binary chunks are never all ASCII (lengths, numbers), so the field's own characters are checked (a regular
-    // expression on the slice: cheaper than a loop over the bytes).
+    // Binary chunks are never all ASCII (lengths, numbers), so the field's own bytes are checked: in WebAssembly
+    // when the chunk is there (a regular expression on the slice costs about 100 ns a field; a loop in JS more).
     const v = text.slice(s + 4, e);
-    if (NON_ASCII.test(v)) return buf.toString("utf8", s + 4, e);
+    if (this.chunk.staged === stagedChunk() ? !chunkAscii(s + 4, e) : NON_ASCII.test(v)) return buf.toString("utf8", s + 4, e);
     this.rawStarts[i] = s + 4;
     return v;
   }
@@ -320,7 +322,7 @@ export class RowRewriter {
     const s = this.rawStarts[i]!;
     // The same string object in the common case (the transform got the original): a pointer comparison.
     if (s < 0 || this.origCache[i] !== v) return -1;
-    return stageBytes(this.chunk.buf, s, s + v.length);
+    return this.chunk.staged === stagedChunk() ? stageFromChunk(s, s + v.length) : stageBytes(this.chunk.buf, s, s + v.length);
   }
 
   private output(i: number): string | null {
@@ -381,7 +383,7 @@ export class RowRewriter {
    * untouched ranges come back as views of `buf`.
    */
   rowBytes(buf: Buffer, start: number, end: number): Buffer[] {
-    this.begin({ buf, text: "", ascii: false }, start, end);
+    this.begin({ buf, text: "", ascii: false, staged: -1 }, start, end);
     this.onBytes = true;
     const out: Buffer[] = [];
     try {
@@ -396,7 +398,7 @@ export class RowRewriter {
       throw this.failure(e);
     } finally {
       this.onBytes = false;
-      this.begin({ buf: Buffer.alloc(0), text: "", ascii: true }, 0, 0); // drop the references to the huge row
+      this.begin({ buf: Buffer.alloc(0), text: "", ascii: true, staged: -1 }, 0, 0); // drop the references to the huge row
     }
     this.rows++;
     return out;
@@ -561,6 +563,7 @@ export class CopyRowTransform extends RowOutputTransform {
   /** Rewrites the rows of a run; each row (a rope of slices and fakes) is written straight into the output. */
   private run(bt: ByteText): void {
     const { text } = bt;
+    bt.staged = stageChunk(bt.buf);
     let pos = 0;
     for (let nl = text.indexOf("\n", pos); nl !== -1; nl = text.indexOf("\n", pos)) {
       this.write1(this.rewriter.row(bt, pos, nl));

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { Draw, lastHigh, Normalize, prfHash, prfHashStaged, sipHash, stageBytes, type PrfKey } from "./prf.js";
+import { chunkAscii, Draw, lastHigh, Normalize, prfHash, prfHashStaged, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
 const M = (1n << 64n) - 1n;
@@ -57,7 +57,7 @@ test("the embedded WebAssembly is compiled from siphash.wat", async () => {
   expect(readFileSync(new URL("./wasm/siphash-wasm.ts", import.meta.url), "utf8")).toBe(await compileWat(wat));
 });
 
-test("prfHashStaged on a value's bytes equals prfHash of its normalized string, or refuses (-1)", () => {
+test("prfHashStaged on a value's bytes (copied, or where they lie in a staged chunk) equals prfHash of its normalized string, or refuses (-1)", () => {
   const key: PrfKey = [0x01234567, 0x89abcdef, 0x0badf00d, 0x7e57ab1e];
   const forms = {
     [Normalize.none]: (v: string) => v,
@@ -67,9 +67,10 @@ test("prfHashStaged on a value's bytes equals prfHash of its normalized string, 
   const values = ["", " ", "John.Smith@Example.COM", " \t\n jane@x.org \r\v\f", "+32 (2) 555-01.02", "no digits", "12345678901234567890",
     "Zoë Müller", "  ÉMILE@école.fr ", "日本 03-1234-5678", "x".repeat(5000), "AB".repeat(9000)];
   // a field in the middle of a row, as the engine stages it
-  for (const v of values) {
+  for (const [v, inChunk] of values.flatMap((v) => [[v, false], [v, true]] as const)) {
     const row = Buffer.concat([Buffer.from("id\t"), Buffer.from(v, "utf8"), Buffer.from("\tmore\n")]);
-    const n = stageBytes(row, 3, 3 + Buffer.byteLength(v));
+    if (inChunk) expect(stageChunk(row)).toBe(stagedChunk());
+    const n = inChunk ? stageFromChunk(3, 3 + Buffer.byteLength(v)) : stageBytes(row, 3, 3 + Buffer.byteLength(v));
     if (Buffer.byteLength(v) > 16 * 1024) {
       expect(n, "too long to stage").toBe(-1);
       continue;
@@ -85,6 +86,26 @@ test("prfHashStaged on a value's bytes equals prfHash of its normalized string, 
       expect([lo, hi], `${JSON.stringify(v.slice(0, 30))} mode ${mode}`).toEqual([prfHash(key, forms[mode](v)), lastHigh()]);
     }
   }
+});
+
+test("chunkAscii finds a byte over 0x7f at any offset and alignment; a chunk too big is not staged; generations tell chunks apart", () => {
+  const chunk = Buffer.alloc(300, 0x61);
+  const g = stageChunk(chunk);
+  for (let start = 0; start < 20; start++) for (let end = start; end < start + 40; end++) expect(chunkAscii(start, end)).toBe(true);
+  for (const high of [0x80, 0xc3, 0xff]) {
+    for (let at = 0; at < 40; at++) {
+      chunk.fill(0x7f);
+      chunk[at] = high;
+      stageChunk(chunk);
+      for (let start = 0; start < 12; start++) {
+        for (let end = start; end < 48; end++) expect(chunkAscii(start, end), `byte ${high} at ${at}, ${start}..${end}`).toBe(!(at >= start && at < end));
+      }
+    }
+  }
+  const last = stagedChunk();
+  expect(last).toBeGreaterThan(g);
+  expect(stageChunk(Buffer.alloc(2 * 1024 * 1024))).toBe(-1);
+  expect(stagedChunk(), "a refused chunk leaves the staged one in place").toBe(last);
 });
 
 test("Draw.below is the next uint32 modulo n, for every size of n and draws on both sides of 2^31", () => {

@@ -114,6 +114,7 @@ interface WasmApi {
     exports: {
       sip: (key: number, msg: number, len: number) => number;
       sipn: (key: number, msg: number, len: number, mode: number, scratch: number) => number;
+      ascii: (at: number, len: number) => number;
       memory: WasmMemory;
     };
   };
@@ -122,11 +123,16 @@ const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmApi })
 const wasm = new Instance(new Module(Buffer.from(SIPHASH_WASM_BASE64, "base64")));
 const wasmSip = wasm.exports.sip;
 const wasmSipn = wasm.exports.sipn;
+const wasmAscii = wasm.exports.ascii;
 const wasmMemory = wasm.exports.memory;
 const KEY_AT = 16; // the key: 16 bytes at 16; the result: 8 bytes at 0
 const STAGED_AT = 64; // bytes staged by stageBytes, and their normalized copy after them
 const MAX_STAGED = 16 * 1024;
-const MSG_AT = STAGED_AT + 2 * MAX_STAGED; // the message bytes of prfHash
+const CHUNK_AT = STAGED_AT + 2 * MAX_STAGED; // the chunk staged by stageChunk
+// COPY data arrives in chunks of at most 64 KiB here; bigger runs (long rows) are staged field by field.
+const MAX_CHUNK = 1024 * 1024;
+const MSG_AT = CHUNK_AT + MAX_CHUNK; // the message bytes of prfHash
+wasmMemory.grow(Math.ceil((MSG_AT + 65536 - wasmMemory.buffer.byteLength) / 65536));
 let words = new Int32Array(wasmMemory.buffer);
 let bytes = new Uint8Array(wasmMemory.buffer);
 let message = new Uint8Array(wasmMemory.buffer, MSG_AT);
@@ -184,6 +190,11 @@ export const Normalize = {
 } as const;
 export type Normalize = (typeof Normalize)[keyof typeof Normalize];
 
+/** Where the bytes {@link prfHashStaged} hashes start: STAGED_AT, or in the staged chunk. */
+let stagedAt = STAGED_AT;
+/** Counts {@link stageChunk} calls: which chunk is in WebAssembly memory. */
+let chunkGeneration = 0;
+
 /**
  * Copies the UTF-8 bytes of a value (a field of a COPY row) where {@link prfHashStaged} reads them; returns
  * their length, or -1 when there are too many (the string is hashed instead). Values sliced from a COPY chunk
@@ -195,6 +206,7 @@ export type Normalize = (typeof Normalize)[keyof typeof Normalize];
 export function stageBytes(buf: Uint8Array, start: number, end: number): number {
   const n = end - start;
   if (n > MAX_STAGED) return -1;
+  stagedAt = STAGED_AT;
   if (n <= 48) {
     // a short copy is cheaper as a loop than as a subarray view and a set
     for (let k = 0; k < n; k++) bytes[STAGED_AT + k] = buf[start + k]!;
@@ -211,9 +223,41 @@ export function stageBytes(buf: Uint8Array, start: number, end: number): number 
  */
 export function prfHashStaged(key: PrfKey, length: number, normalize: Normalize): number {
   setKey(key);
-  if (wasmSipn(KEY_AT, STAGED_AT, length, normalize, STAGED_AT + MAX_STAGED) === 0) return -1;
+  if (wasmSipn(KEY_AT, stagedAt, length, normalize, STAGED_AT + MAX_STAGED) === 0) return -1;
   outHi = words[1]! >>> 0;
   return words[0]! >>> 0;
+}
+
+/**
+ * Copies a whole chunk of COPY data into WebAssembly memory (one copy instead of one per hashed field), where
+ * {@link chunkAscii} checks its fields and {@link stageFromChunk} stages them. Returns the chunk's generation,
+ * to compare with {@link stagedChunk} before use (another chunk may have been staged since), or -1 when the
+ * chunk is too big (then fields are checked and staged one by one).
+ *
+ * @example const g = stageChunk(buf); … if (stagedChunk() === g && chunkAscii(s, e)) stageFromChunk(s, e);
+ */
+export function stageChunk(buf: Uint8Array): number {
+  if (buf.length > MAX_CHUNK) return -1;
+  bytes.set(buf, CHUNK_AT);
+  return ++chunkGeneration;
+}
+
+/** The generation of the chunk in WebAssembly memory (see {@link stageChunk}). */
+export function stagedChunk(): number {
+  return chunkGeneration;
+}
+
+/** Whether bytes `start..end` of the staged chunk are all ASCII (eight bytes a step, in WebAssembly). */
+export function chunkAscii(start: number, end: number): boolean {
+  return wasmAscii(CHUNK_AT + start, end - start) === 1;
+}
+
+/** {@link stageBytes} for bytes `start..end` of the staged chunk: nothing is copied. */
+export function stageFromChunk(start: number, end: number): number {
+  const n = end - start;
+  if (n > MAX_STAGED) return -1;
+  stagedAt = CHUNK_AT + start;
+  return n;
 }
 
 /** High 32 bits of the last {@link sipHash} or {@link prfHash}. @example sipHash(key, "x"); const hi = lastHigh(); */

@@ -8,6 +8,8 @@
 ;; strings, written at `scratch` first. Mode 1: trimmed of ASCII white space and ASCII letters lowercased (JS
 ;; trim().toLowerCase()), refused (returns 0) when a byte is not ASCII, since both treat more of Unicode. Mode 2:
 ;; the ASCII digits only, or all the bytes when there is none. Returns 1 when the result is at offset 0.
+;;
+;; ascii(at, len): 1 when the `len` bytes at `at` are all ASCII (below 0x80), else 0. Eight bytes a step.
 (module
   (memory (export "memory") 1)
   (func $sip (export "sip") (param $key i32) (param $msg i32) (param $len i32) (result i32)
@@ -137,4 +139,22 @@
         (return (i32.const 1))))
     (drop (call $sip (local.get $key) (local.get $msg) (local.get $len)))
     (i32.const 1))
+
+  (func (export "ascii") (param $at i32) (param $len i32) (result i32)
+    (local $end i32) (local $words i32) (local $acc i64)
+    (local.set $end (i32.add (local.get $at) (local.get $len)))
+    (local.set $words (i32.add (local.get $at) (i32.and (local.get $len) (i32.const -8))))
+    (block $done
+      (loop $word
+        (br_if $done (i32.ge_u (local.get $at) (local.get $words)))
+        (local.set $acc (i64.or (local.get $acc) (i64.load (local.get $at))))
+        (local.set $at (i32.add (local.get $at) (i32.const 8)))
+        (br $word)))
+    (block $done
+      (loop $byte
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $acc (i64.or (local.get $acc) (i64.load8_u (local.get $at))))
+        (local.set $at (i32.add (local.get $at) (i32.const 1)))
+        (br $byte)))
+    (i64.eqz (i64.and (local.get $acc) (i64.const 0x8080808080808080))))
 )
