@@ -87,6 +87,7 @@ try {
       if (busy[0]!.n === "0") return;
       await new Promise((r) => setTimeout(r, 1000));
     }
+    console.log("  (autovacuum still busy after 120 s: the next timed run shares the machine with it)");
   };
   for (let round = 1; round <= rounds; round++) {
     await settle();
