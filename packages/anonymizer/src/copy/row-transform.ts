@@ -3,6 +3,7 @@ import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, OutputCharset, RowView } from "../strategies/compile.js";
 import { chunkAscii, stageBytes, stageChunk, stagedChunk, stageFromChunk } from "../strategies/prf.js";
+import { NON_ASCII } from "../strategies/text.js";
 import { decodeField, encodeField } from "./codec.js";
 import { GATHER_BYTES } from "./gather.js";
 
@@ -29,8 +30,6 @@ export interface RowTransformSpec {
 export type BinaryKind = "text" | "jsonb" | "int2" | "int4" | "int8" | "bool" | "uuid" | "other";
 
 const NULL_FIELD = "\xff\xff\xff\xff";
-// eslint-disable-next-line no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
 /** A string's UTF-8 bytes as a byte string (one latin1 character per byte). */
 const utf8Bytes = (v: string) => (NON_ASCII.test(v) ? Buffer.from(v, "utf8").toString("latin1") : v);
 // Length prefixes of short values are made once.
@@ -308,7 +307,7 @@ export class RowRewriter {
     // Binary chunks are never all ASCII (lengths, numbers), so the field's own bytes are checked: in WebAssembly
     // when the chunk is there (a regular expression on the slice costs about 100 ns a field; a loop in JS more).
     const v = text.slice(s + 4, e);
-    if (this.chunk.staged === stagedChunk() ? !chunkAscii(s + 4, e) : NON_ASCII.test(v)) return buf.toString("utf8", s + 4, e);
+    if (this.inWasm() ? !chunkAscii(s + 4, e) : NON_ASCII.test(v)) return buf.toString("utf8", s + 4, e);
     this.rawStarts[i] = s + 4;
     return v;
   }
@@ -323,7 +322,12 @@ export class RowRewriter {
     const s = this.rawStarts[i]!;
     // The same string object in the common case (the transform got the original): a pointer comparison.
     if (s < 0 || this.origCache[i] !== v) return -1;
-    return this.chunk.staged === stagedChunk() ? stageFromChunk(s, s + v.length) : stageBytes(this.chunk.buf, s, s + v.length);
+    return this.inWasm() ? stageFromChunk(s, s + v.length) : stageBytes(this.chunk.buf, s, s + v.length);
+  }
+
+  /** Whether the current chunk is the one staged in WebAssembly memory (see stageChunk). */
+  private inWasm(): boolean {
+    return this.chunk.staged === stagedChunk();
   }
 
   private output(i: number): string | null {

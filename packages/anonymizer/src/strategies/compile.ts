@@ -4,7 +4,7 @@ import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
 import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashStaged, type PrfKey } from "./prf.js";
-import { loremOfLength, replaceHtmlText, replaceWords } from "./text.js";
+import { loremOfLength, NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
 export interface RowView {
@@ -42,8 +42,6 @@ function weakest(charsets: (OutputCharset | undefined)[]): OutputCharset | undef
   return charsets.every((c) => c !== undefined) ? "asciiIn" : undefined;
 }
 
-// eslint-disable-next-line no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
 const asciiIf = (ascii: boolean): OutputCharset | undefined => (ascii ? "ascii" : undefined);
 
 /**

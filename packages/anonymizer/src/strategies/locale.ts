@@ -2,7 +2,7 @@ import type { Faker, LocaleDefinition } from "@faker-js/faker";
 import { UsageError } from "@odoo-deploy/core/base";
 import { createRequire } from "node:module";
 import type { Draw } from "./prf.js";
-import { asciiFold } from "./text.js";
+import { asciiFold, NON_ASCII } from "./text.js";
 
 const require = createRequire(import.meta.url);
 const fakers = new Map<string, Faker>();
@@ -177,8 +177,6 @@ const DIGITS_2_TO_9 = ["2", "3", "4", "5", "6", "7", "8", "9"];
 const PLACEHOLDER = /\{\{|[#!]/;
 // A list reference, `{{person.firstName}}`: its module and method.
 const LIST_REFERENCE = /\{\{\s*([a-zA-Z_]+)\.([a-zA-Z_]+)\s*\}\}/g;
-// eslint-disable-next-line no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * A piece of a pattern of literals and digits: all the strings it can produce (`(!##) ` → "(200) " … "(999) "),

@@ -1,5 +1,9 @@
 import type { Draw } from "./prf.js";
 
+/** A character outside ASCII (test a string with it: one pattern for the strategies and the COPY encoders). */
+// eslint-disable-next-line no-control-regex
+export const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Latin lorem words by length, so replaced text keeps a similar shape. */
 const LOREM = (
   "a ab ad at et in ut id eo ex ne si quo qui sed sit est non vel nam cum per sub iam rem eum hic " +
