@@ -160,3 +160,64 @@ test("an abort during the copy stops every worker: no connection left, the tempo
   expect(left).toEqual([]);
   expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${target.slice(0, 40)}%`])).toEqual([]);
 });
+
+test("indexes and constraints built while copying: the target's match the source's, partitioned ones come last", async ({ pg, db }) => {
+  await pg.query(
+    `${SCHEMA}
+    CREATE INDEX partner_lower_email ON partner (lower(email)) WHERE active;
+    CREATE UNIQUE INDEX lead_email_from_id ON lead (email_from, id) INCLUDE (partner_id);
+    ALTER TABLE partner ADD CONSTRAINT partner_self UNIQUE (id, name);
+    ALTER TABLE partner ADD COLUMN parent_id int REFERENCES partner(id) DEFERRABLE INITIALLY DEFERRED;
+    CREATE TABLE event (id int, at date, partner_id int REFERENCES partner(id)) PARTITION BY RANGE (at);
+    CREATE TABLE event_2024 PARTITION OF event FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    CREATE INDEX event_at ON event (at, partner_id);
+    ALTER TABLE event ADD PRIMARY KEY (id, at);
+    INSERT INTO event SELECT g, date '2024-01-01' + g, g FROM generate_series(1, 300) g;
+    CREATE TABLE audit (id int PRIMARY KEY, partner_id int REFERENCES partner(id));
+    CREATE INDEX audit_partner ON audit (partner_id);`,
+    [],
+    db.name,
+  );
+  const rules = loadRules({ text: `${RULES}  event: { columns: {} }\n  event_2024: { columns: {} }\n  audit: { action: truncate }\n` });
+  const target = `${db.name}_i`;
+  const definitions = (d: string) =>
+    pg.query<{ def: string }>(
+      `SELECT c.relname || ': ' || pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
+       UNION ALL SELECT conrelid::regclass || ': ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+       ORDER BY 1`,
+      [],
+      d,
+    );
+  try {
+    const r = await anonymizeDatabase({ sourceUrl: db.url, targetUrl: pg.url(target), rules, secret: "s", jobs: 2, splitBytes: 8192 });
+    expect(r.ok, JSON.stringify(r.steps)).toBe(true);
+    const source = await definitions(db.name);
+    expect(source.length).toBeGreaterThan(15);
+    expect(await definitions(target)).toEqual(source);
+    // The plain copied tables' ones were built during the copy; the partitioned table's, and the truncated
+    // table's, after it.
+    const detail = r.steps.find((s) => s.name === "post-data")?.detail ?? "";
+    const [, early, total] = /^(\d+) of (\d+) /.exec(detail) ?? [];
+    expect(Number(early)).toBeGreaterThanOrEqual(9);
+    expect(Number(total) - Number(early)).toBeGreaterThanOrEqual(4);
+    await expect(pg.query("INSERT INTO event VALUES (1, '2024-01-02', 1)", [], target)).rejects.toThrow(/duplicate key/);
+    await expect(pg.query("INSERT INTO audit VALUES (1, 99999)", [], target)).rejects.toThrow(/foreign key/);
+  } finally {
+    await pg.dropDatabase(target);
+  }
+});
+
+test("a unique index the fakes break fails the run, names the index, and leaves no database behind", async ({ pg, db }) => {
+  await pg.query(SCHEMA, [], db.name);
+  await pg.query("CREATE UNIQUE INDEX partner_email_key ON partner (email)", [], db.name);
+  const target = `${db.name}_u`;
+  // Every email becomes the same value: the source's unique index cannot be rebuilt.
+  const rules = loadRules({ text: RULES.replace("email: email, Phone", "email: { strategy: constant, value: same@example.invalid }, Phone") });
+  const r = await anonymizeDatabase({ sourceUrl: db.url, targetUrl: pg.url(target), rules, secret: "s", jobs: 2 });
+  expect(r.ok).toBe(false);
+  expect(r.published).toBe(false);
+  const failed = r.steps.find((s) => s.status === "failed");
+  expect(["data", "post-data"]).toContain(failed?.name);
+  expect(failed?.detail).toMatch(/public\.partner.*partner_email_key/s);
+  expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${target.slice(0, 40)}%`])).toEqual([]);
+});

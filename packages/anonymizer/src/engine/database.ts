@@ -17,12 +17,13 @@ import {
   withDatabase,
   type Check,
   type CommandRunner,
+  type ExecResult,
   type EventHandler,
   type Queryable,
   type ReportBase,
 } from "@odoo-deploy/core";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
@@ -33,6 +34,7 @@ import { resolveRulesSource, type RulesSource } from "../rules/source.js";
 import { Anonymizer } from "../strategies/compile.js";
 import { readCatalog } from "./catalog.js";
 import { compileTable } from "./compile-table.js";
+import { PostDataPipeline, readEarlyObjects } from "./post-data.js";
 import type { CopyWorkerInit } from "./worker-protocol.js";
 import { runCopyPool, type PoolItem } from "./worker-pool.js";
 
@@ -119,8 +121,9 @@ const APP = "odoo-deploy anonymize";
  * Anonymizes a database into a new one: the rules are checked first (fail-closed); then `pg_dump` pre-data
  * builds the schema in a temporary database, every table streams COPY OUT → transform → COPY IN on several
  * connections sharing one exported snapshot (big tables split into block ranges), post-data (indexes,
- * constraints) follows, then sequences; the temporary database is renamed to the target only when all of this
- * succeeded. Any failure drops the temporary database and leaves an existing target untouched.
+ * constraints) is built as tables finish (see post-data.ts) and completed after the copy, then sequences; the
+ * temporary database is renamed to the target only when all of this succeeded. Any failure drops the temporary
+ * database and leaves an existing target untouched.
  *
  * @example
  * const r = await anonymizeDatabase({
@@ -167,12 +170,12 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
     published,
     peakRssBytes: Math.max(peakRss, process.memoryUsage().rss),
   });
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const step = async <T>(name: string, fn: () => Promise<T>, describe?: (out: T) => string): Promise<T> => {
     const t0 = performance.now();
     emit({ type: "anonymize:step", step: name, status: "started" });
     try {
       const out = await fn();
-      steps.push({ name, status: "ok", durationMs: durationSince(t0) });
+      steps.push({ name, status: "ok", durationMs: durationSince(t0), ...(describe ? { detail: describe(out) } : {}) });
       emit({ type: "anonymize:step", step: name, status: "ok" });
       return out;
     } catch (e) {
@@ -211,12 +214,35 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
     }
 
     const dumpFile = path.join(workDir, "schema.dump");
+    let post!: PostDataPipeline;
+    // Index builds sort in memory instead of spilling to disk (20-25% faster on a 1M-row table's indexes); only
+    // these sessions, on the new database, use it.
+    const postDataEnv = {
+      PGOPTIONS: `${process.env.PGOPTIONS ?? ""} -c maintenance_work_mem=${options.maintenanceWorkMem ?? `${Math.max(64, Math.min(256, Math.floor(1024 / jobs)))}MB`}`.trim(),
+    };
+    let lists = 0;
+    const restorePostData = async (lines: string[], what: string, signal: AbortSignal) => {
+      const list = path.join(workDir, `post-data-${++lists}.list`);
+      writeFileSync(list, lines.join("\n") + "\n");
+      const argv = [bin("pg_restore"), "--section=post-data", "--no-owner", "--no-privileges", "--exit-on-error", `--jobs=${Math.min(jobs, lines.length)}`, "--use-list", list, "--dbname", tempName, dumpFile];
+      await run(runner, argv, tempUrl, options.signal ? AbortSignal.any([options.signal, signal]) : signal, postDataEnv).catch((e: unknown) => {
+        if (e instanceof OperationFailedError) throw new OperationFailedError(`building ${what}: ${e.message}`, { code: e.code, details: e.details, cause: e });
+        throw e;
+      });
+    };
     await step("schema", async () => {
       const exclude = plan.plan.tables.filter((t) => t.plan.action === "skip").flatMap((t) => ["--exclude-table", `${quoteIdent(t.info.schema)}.${quoteIdent(t.info.name)}`]);
       await run(runner, [bin("pg_dump"), "--format=custom", "--schema-only", `--snapshot=${snapshot}`, "--file", dumpFile, ...exclude], options.sourceUrl, options.signal);
       await withClient(maintenanceUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(tempName)} TEMPLATE template0`), { signal: options.signal, applicationName: APP });
       tempCreated = true;
       await run(runner, [bin("pg_restore"), "--section=pre-data", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", tempName, dumpFile], tempUrl, options.signal);
+      const toc = (await run(runner, [bin("pg_restore"), "--list", "--section=post-data", dumpFile], tempUrl, options.signal)).stdout;
+      post = new PostDataPipeline({
+        toc,
+        objects: await readEarlyObjects(coordinator),
+        copied: plan.plan.tables.filter((t) => t.plan.action === "copy").map((t) => `${t.info.schema}.${t.info.name}`),
+        restore: restorePostData,
+      });
     });
 
     await step("data", async () => {
@@ -231,15 +257,21 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
       // COPY's binary format is only promised to read back on the same major version (PostgreSQL's docs).
       const targetVersion = await withClient(tempUrl, serverVersion, { signal: options.signal, applicationName: APP });
       const binary = serverMajor(sourceVersion) === serverMajor(targetVersion);
-      fakeValues = await copyAll(items, { ...options, snapshot, tempUrl, jobs, secret, locale, emit, tables, plannedTables: plan.plan.tables, binary });
+      // A failed index build (a unique index the fakes broke) stops the copy too.
+      const signal = options.signal ? AbortSignal.any([options.signal, post.signal]) : post.signal;
+      try {
+        fakeValues = await copyAll(items, { ...options, signal, snapshot, tempUrl, jobs, secret, locale, emit, tables, plannedTables: plan.plan.tables, binary, onTableLoaded: (t) => post.tableLoaded(`${t.schema}.${t.name}`) });
+      } catch (e) {
+        const failure = post.failure;
+        await post.close();
+        throw failure ?? e;
+      }
     });
 
-    await step("post-data", () =>
-      run(runner, [bin("pg_restore"), "--section=post-data", "--no-owner", "--no-privileges", "--exit-on-error", `--jobs=${jobs}`, "--dbname", tempName, dumpFile], tempUrl, options.signal, {
-        // Index builds sort in memory instead of spilling to disk (20-25% faster on a 1M-row table's indexes);
-        // only these sessions, on the new database, use it.
-        PGOPTIONS: `${process.env.PGOPTIONS ?? ""} -c maintenance_work_mem=${options.maintenanceWorkMem ?? `${Math.max(64, Math.min(256, Math.floor(1024 / jobs)))}MB`}`.trim(),
-      }),
+    await step(
+      "post-data",
+      () => post.finish(),
+      ({ early, late }) => `${early} of ${early + late} indexes and constraints built while the data was copied`,
     );
 
     await step("sequences", async () => {
@@ -281,15 +313,17 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
   }
 }
 
-async function run(runner: CommandRunner, argv: string[], url: string, signal: AbortSignal | undefined, extraEnv: Record<string, string> = {}): Promise<void> {
+async function run(runner: CommandRunner, argv: string[], url: string, signal: AbortSignal | undefined, extraEnv: Record<string, string> = {}): Promise<ExecResult> {
   const env = { ...libpqEnv(url), ...extraEnv };
-  const r = await runner.exec(argv, { env, ...(signal ? { signal } : {}) });
+  const r = await runner.exec(argv, { env, maxBuffer: 64 * 1024 * 1024, ...(signal ? { signal } : {}) });
   if (r.canceled) throw new AbortedError();
   if (r.exitCode === 127) throw new EnvironmentError(`${path.basename(argv[0]!)} not found`, { code: "COMMAND_NOT_FOUND" });
   if (r.exitCode !== 0) {
     const tail = r.stderr.trim().split("\n").slice(-5).join("\n");
     throw new OperationFailedError(`${path.basename(argv[0]!)} failed (exit ${r.exitCode}): ${tail}`, { code: "PG_TOOL_FAILED", details: { command: r.command } });
   }
+  if (r.outputTruncated) throw new OperationFailedError(`${path.basename(argv[0]!)} printed more than 64 MiB`, { code: "PG_TOOL_FAILED", details: { command: r.command } });
+  return r;
 }
 
 /** `server_version_num` of the server `db` is connected to (150004 for 15.4). */
@@ -365,6 +399,8 @@ interface CopyContext extends AnonymizeDatabaseOptions {
   plannedTables: PlannedTable[];
   /** Whether tables may use COPY's binary format (source and target on the same major version). */
   binary: boolean;
+  /** Called once every row of a table is in. */
+  onTableLoaded(table: PlannedTable["info"]): void;
 }
 
 /** Copies every work item on worker threads (worker-pool.ts), keeping per-table results and progress here. */
@@ -423,6 +459,7 @@ async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<number> {
           tablesDone++;
           const secs = Math.max(0.001, result.durationMs / 1000);
           ctx.emit({ type: "anonymize:table", table: t.info.ruleName, rows: result.rows, bytes: result.bytes, durationMs: result.durationMs, rowsPerSec: Math.round(result.rows / secs) });
+          ctx.onTableLoaded(t.info);
         }
         progress();
       },
