@@ -62,6 +62,27 @@ describe("PostDataPipeline", () => {
     expect(calls.flatMap((c) => c.ids).sort()).toEqual([3237, 3238, 3239, 3240, 3241, 3242, 3243]);
   });
 
+  test("tables loaded while a restore runs go together into the next one, and so do the foreign keys they free", async () => {
+    const { post, calls } = pipeline();
+    post.tableLoaded("public.b");
+    post.tableLoaded("public.a");
+    await post.finish();
+    expect(calls).toEqual([
+      { ids: [3239], what: "the indexes and constraints of public.b" },
+      { ids: [3237, 3238], what: "the indexes and constraints of public.a" },
+      { ids: [3240, 3241], what: "the foreign keys of public.b, public.a" },
+      { ids: [3242, 3243], what: "the rest of post-data" },
+    ]);
+  });
+
+  test("a table with no entries of its own is built at once; what is never loaded waits for the end", async () => {
+    const { post, calls } = pipeline();
+    post.tableLoaded("public.d");
+    post.tableLoaded("public.a");
+    expect(await post.finish()).toEqual({ early: 3, late: 4 });
+    expect(calls.map((c) => c.ids)).toEqual([[3237, 3238], [3241], [3239, 3240, 3242, 3243]]);
+  });
+
   test("a failure aborts the signal, nothing starts after it, and finish throws it", async () => {
     const { post, calls } = pipeline((lines) => ids(lines).includes(3237));
     post.tableLoaded("public.a");

@@ -65,10 +65,11 @@ export interface PostDataPipelineOptions {
 }
 
 /**
- * Builds post-data while the data is copied: {@link tableLoaded} once a table's last rows are in starts its
- * indexes and constraints (one restore at a time, so index builds never take more sessions than the final
- * step would); {@link finish} waits for them and restores everything else. The first failure is kept, aborts
- * {@link signal} (the copy stops) and is thrown by {@link finish}; nothing more starts after it.
+ * Builds post-data while the data is copied: {@link tableLoaded} once a table's last rows are in queues its
+ * indexes and constraints; {@link finish} waits for them and restores everything else. One restore runs at a
+ * time (index builds never take more sessions than the final step would) and takes everything queued
+ * meanwhile, so a database of many small tables does not pay a pg_restore start per table. The first failure
+ * is kept, aborts {@link signal} (the copy stops) and is thrown by {@link finish}; nothing more starts after it.
  *
  * @example
  * const post = new PostDataPipeline({ toc, objects, copied, restore });
@@ -78,11 +79,14 @@ export interface PostDataPipelineOptions {
 export class PostDataPipeline {
   private readonly byTable = new Map<string, string[]>();
   private readonly foreignKeys: { line: string; table: string; refTable: string }[] = [];
+  /** Entries queued or restored early. */
   private readonly early = new Set<string>();
   private readonly built = new Set<string>();
   private readonly lines: string[];
   private readonly aborter = new AbortController();
-  private chain: Promise<void> = Promise.resolve();
+  /** Queued: entries, and the tables whose own entries they include. */
+  private queued: { lines: string[]; tables: string[]; foreignKeysOf: string[] } = { lines: [], tables: [], foreignKeysOf: [] };
+  private running: Promise<void> | undefined;
   private error: unknown;
 
   constructor(private readonly options: PostDataPipelineOptions) {
@@ -93,7 +97,11 @@ export class PostDataPipeline {
       const o = objects.get(tocKey(line) ?? "");
       if (!o) continue;
       if (o.refTable) this.foreignKeys.push({ line, table: o.table, refTable: o.refTable });
-      else this.byTable.set(o.table, [...(this.byTable.get(o.table) ?? []), line]);
+      else {
+        const own = this.byTable.get(o.table);
+        if (own) own.push(line);
+        else this.byTable.set(o.table, [line]);
+      }
     }
   }
 
@@ -102,40 +110,49 @@ export class PostDataPipeline {
     return this.aborter.signal;
   }
 
-  /** Call when every row of `table` (`schema.name`) is in. */
-  tableLoaded(table: string): void {
-    this.enqueue(this.byTable.get(table) ?? [], `the indexes and constraints of ${table}`, () => {
-      this.built.add(table);
-      // Foreign keys whose two tables now have their indexes, in one restore.
-      const ready = this.foreignKeys.filter((fk) => !this.early.has(fk.line) && this.built.has(fk.table) && this.built.has(fk.refTable));
-      for (const fk of ready) this.early.add(fk.line);
-      this.enqueue(
-        ready.map((fk) => fk.line),
-        `the foreign keys of ${[...new Set(ready.map((fk) => fk.table))].join(", ")}`,
-      );
-    });
-  }
-
-  private enqueue(lines: string[], what: string, then?: () => void): void {
-    for (const l of lines) this.early.add(l);
-    this.chain = this.chain.then(async () => {
-      if (this.error !== undefined) return;
-      try {
-        if (lines.length) await this.options.restore(lines, what, this.aborter.signal);
-        then?.();
-      } catch (e) {
-        this.error = e;
-        this.aborter.abort(e);
-      }
-    });
-  }
-
   /** The first failure of an early restore, if any. */
   get failure(): unknown {
     return this.error;
   }
 
-  /** Stops the early restores (the copy failed) and waits for them to end. */
+  /** Call when every row of `table` (`schema.name`) is in. */
+  tableLoaded(table: string): void {
+    const own = this.byTable.get(table) ?? [];
+    for (const l of own) this.early.add(l);
+    this.queued.lines.push(...own);
+    this.queued.tables.push(table);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.running || this.error !== undefined || (!this.queued.tables.length && !this.queued.lines.length)) return;
+    const batch = this.queued;
+    this.queued = { lines: [], tables: [], foreignKeysOf: [] };
+    const restore = async () => {
+      if (batch.lines.length) await this.options.restore(batch.lines, describe(batch.tables, batch.foreignKeysOf), this.aborter.signal);
+      for (const t of batch.tables) this.built.add(t);
+      // Foreign keys whose two tables now have their indexes go with the next restore.
+      for (const fk of this.foreignKeys) {
+        if (this.early.has(fk.line) || !this.built.has(fk.table) || !this.built.has(fk.refTable)) continue;
+        this.early.add(fk.line);
+        this.queued.lines.push(fk.line);
+        if (!this.queued.foreignKeysOf.includes(fk.table)) this.queued.foreignKeysOf.push(fk.table);
+      }
+    };
+    // `then` callbacks always run later, so `running` is set before it is cleared, even when the restore has
+    // nothing to wait for.
+    this.running = restore()
+      .catch((e: unknown) => {
+        this.error = e;
+        this.aborter.abort(e);
+      })
+      .then(() => {
+        this.running = undefined;
+        this.pump();
+      });
+  }
+
+  /** Stops the early restores (the copy failed) and waits for the running one to end. */
   async close(): Promise<void> {
     if (this.error === undefined) this.error = new Error("closed");
     this.aborter.abort();
@@ -143,11 +160,8 @@ export class PostDataPipeline {
   }
 
   private async settled(): Promise<void> {
-    // A restore may queue another (foreign keys): wait until the chain stops growing.
-    for (let c = this.chain; ; c = this.chain) {
-      await c;
-      if (c === this.chain) return;
-    }
+    // A restore may queue another (foreign keys): wait until nothing runs.
+    while (this.running) await this.running;
   }
 
   /**
@@ -161,4 +175,13 @@ export class PostDataPipeline {
     if (late.length) await this.options.restore(late, "the rest of post-data", this.aborter.signal);
     return { early: this.early.size, late: late.length };
   }
+}
+
+/** "the indexes and constraints of public.a, public.b and 3 more tables, the foreign keys of public.c" */
+function describe(tables: string[], foreignKeysOf: string[]): string {
+  const list = (names: string[]) => (names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more tables`);
+  const parts = [];
+  if (tables.length) parts.push(`the indexes and constraints of ${list(tables)}`);
+  if (foreignKeysOf.length) parts.push(`the foreign keys of ${list(foreignKeysOf)}`);
+  return parts.join(", ");
 }
