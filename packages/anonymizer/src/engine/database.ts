@@ -249,7 +249,11 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
       const items = workItems(plan.plan.tables);
       const sourceVersion = await serverVersion(coordinator);
       await splitRanges(coordinator, sourceVersion, items, options.splitBytes ?? 64 * 1024 * 1024, jobs);
-      items.sort((a, b) => b.weight - a.weight);
+      // Biggest tables first, each table's ranges together: a table is complete, and its indexes are built
+      // while the copy goes on, as early as possible, and the biggest one (usually the most index work) first.
+      // Sorted by range weight instead, two big tables interleave whenever their ranges are of about the same
+      // size, and both finish last (measured: 32 MiB ranges put res_partner's indexes after the copy, 6-7 s).
+      items.sort((a, b) => b.table.info.bytes - a.table.info.bytes || a.table.info.ruleName.localeCompare(b.table.info.ruleName));
       // Compile every table's rules here first: a bad rule (unknown faker method, locale) is a usage error
       // before any worker starts.
       const anonymizer = new Anonymizer({ secret, locale });
