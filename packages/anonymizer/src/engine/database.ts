@@ -17,8 +17,8 @@ import {
   withDatabase,
   type Check,
   type CommandRunner,
-  type ExecResult,
   type EventHandler,
+  type ExecResult,
   type Queryable,
   type ReportBase,
 } from "@odoo-deploy/core";
