@@ -6,6 +6,7 @@ import { AbortedError, EnvironmentError, OperationFailedError } from "../errors.
 import { backupDatabase } from "./backup.js";
 import { verifyBackup } from "./verify.js";
 import { restoreDatabase } from "./restore.js";
+import { compactTimestamp } from "./files.js";
 import { tableChecksums, tempDir } from "./test-helpers.js";
 
 describe("backup failures", () => {
@@ -170,6 +171,36 @@ describe("backup failures", () => {
     await expect(p).rejects.toBeInstanceOf(AbortedError);
     expect(await tableChecksums(pg, db.name)).toEqual(before);
     expect(await pg.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db.name}_%`])).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  test("a default name taken (two backups within one second) gets a suffix; a given name taken is refused", async ({ db, pg }) => {
+    await pg.query(
+      `CREATE TABLE ir_module_module (id serial primary key, name varchar, state varchar, latest_version varchar);
+       INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '16.0.1.3');
+       CREATE TABLE ir_config_parameter (id serial primary key, key varchar, value text);
+       CREATE TABLE res_company (id serial primary key, name varchar);
+       CREATE TABLE res_users (id serial primary key, login varchar);
+       CREATE TABLE res_partner (id serial primary key, name varchar);`,
+      [],
+      db.name,
+    );
+    const out = tempDir("bk-out-");
+    // The default name is the database and the start time to the second: the names of the next few seconds are
+    // taken beforehand, so the backup below starts within one of them.
+    const now = Date.now();
+    const taken = [0, 1, 2, 3].map((s) => `${db.name}_${compactTimestamp(new Date(now + s * 1000))}`);
+    for (const name of taken) mkdirSync(path.join(out, name));
+    const r = await backupDatabase({ dbUrl: db.url, directory: out });
+    expect(r.ok, JSON.stringify(r.steps)).toBe(true);
+    const name = path.basename(r.path!);
+    expect(taken.map((t) => `${t}-2`)).toContain(name);
+    for (const t of taken) expect(readdirSync(path.join(out, t))).toEqual([]);
+
+    const err = await backupDatabase({ dbUrl: db.url, directory: out, name }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe("BACKUP_EXISTS");
+    expect((err as Error).message).toContain(`a backup named ${name} already exists`);
+    expect(readdirSync(out).sort()).toEqual([...taken, name].sort());
     rmSync(out, { recursive: true, force: true });
   });
 

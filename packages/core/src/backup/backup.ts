@@ -53,7 +53,10 @@ export interface BackupDatabaseOptions {
   scratchDbUrl?: string;
   /** Free-form deploy metadata recorded in the manifest (git revision, image, …). */
   metadata?: Record<string, string>;
-  /** Final directory name (default `<db>_<timestamp>`). */
+  /**
+   * Final directory name (default `<db>_<timestamp>`, UTC to the second, with `-2`, `-3`… when taken). A name given
+   * here that is taken is refused (BACKUP_EXISTS): nothing is overwritten.
+   */
   name?: string;
   progressIntervalMs?: number;
   signal?: AbortSignal;
@@ -99,7 +102,9 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
     assertPgDumpFits(tool, snap.serverVersionNum, runner.description);
     emit({ type: "backup:started", database: snap.database, format, pgDumpVersion: tool.version, serverVersion: snap.serverVersion });
     const createdAt = new Date();
-    const finalName = options.name ?? `${snap.database}_${compactTimestamp(createdAt)}`;
+    // The default name has one-second resolution: a second backup within the same second gets a suffix (-2, -3…)
+    // instead of being refused. A name given explicitly is never changed: taken, it is refused.
+    const finalName = options.name ?? (await freeName(options.directory, `${snap.database}_${compactTimestamp(createdAt)}`));
     if (finalName.includes("/") || finalName.startsWith(".")) throw new UsageError(`invalid backup name: ${finalName}`);
     const finalPath = path.resolve(options.directory, finalName);
     if (await exists(finalPath)) throw new UsageError(`a backup named ${finalName} already exists in ${options.directory}`, { code: "BACKUP_EXISTS" });
@@ -331,4 +336,13 @@ async function raceResult(cmd: RunningCommand, writing: Promise<void>) {
     return r;
   }
   return "r" in first ? first.r : await cmd.result;
+}
+
+/** `base`, or `base-2`, `base-3`… : the first name not taken in `directory` (after 99 tries, `base` is refused). */
+async function freeName(directory: string, base: string): Promise<string> {
+  for (let n = 1; n < 100; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    if (!(await exists(path.resolve(directory, name)))) return name;
+  }
+  return base;
 }
