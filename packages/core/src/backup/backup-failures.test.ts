@@ -10,8 +10,8 @@ import { compactTimestamp } from "./files.js";
 import { tableChecksums, tempDir } from "./test-helpers.js";
 
 describe("backup failures", () => {
-  /** An Odoo-shaped database big enough that a dump takes a while (~20 MB of rows). */
-  async function bigDb(pg: { query: (sql: string, p?: unknown[], db?: string) => Promise<unknown[]> }, name: string) {
+  /** An Odoo-shaped database, by default big enough that a dump takes a while (~20 MB of rows). */
+  async function bigDb(pg: { query: (sql: string, p?: unknown[], db?: string) => Promise<unknown[]> }, name: string, partners = 60000) {
     await pg.query(
       `CREATE TABLE ir_module_module (id serial primary key, name varchar, state varchar, latest_version varchar);
        INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '16.0.1.3');
@@ -19,7 +19,7 @@ describe("backup failures", () => {
        CREATE TABLE res_company (id serial primary key, name varchar);
        CREATE TABLE res_users (id serial primary key, login varchar);
        CREATE TABLE res_partner (id serial primary key, name varchar, comment text);
-       INSERT INTO res_partner (name, comment) SELECT 'p' || g, repeat(md5(g::text), 8) FROM generate_series(1, 60000) g;`,
+       INSERT INTO res_partner (name, comment) SELECT 'p' || g, repeat(md5(g::text), 8) FROM generate_series(1, ${partners}) g;`,
       [],
       name,
     );
@@ -175,16 +175,7 @@ describe("backup failures", () => {
   });
 
   test("a default name taken (two backups within one second) gets a suffix; a given name taken is refused", async ({ db, pg }) => {
-    await pg.query(
-      `CREATE TABLE ir_module_module (id serial primary key, name varchar, state varchar, latest_version varchar);
-       INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '16.0.1.3');
-       CREATE TABLE ir_config_parameter (id serial primary key, key varchar, value text);
-       CREATE TABLE res_company (id serial primary key, name varchar);
-       CREATE TABLE res_users (id serial primary key, login varchar);
-       CREATE TABLE res_partner (id serial primary key, name varchar);`,
-      [],
-      db.name,
-    );
+    await bigDb(pg, db.name, 10);
     const out = tempDir("bk-out-");
     // The default name is the database and the start time to the second: the names of the next few seconds are
     // taken beforehand, so the backup below starts within one of them.
