@@ -371,11 +371,12 @@ export class RowRewriter {
         // for the prefix: a new string of the same length as the last (phones, zips, long texts) is compared by
         // its contents (4-5 % of mail_message's time here).
         let enc: string;
-        if (v === null || this.plainAscii(i)) enc = this.encode(v, i);
+        const ascii = this.plainAscii(i);
+        if (v === null || ascii) enc = this.encode(v, i, ascii);
         else {
           enc = this.lastEncoded[i]!;
           if (v !== this.lastOutput[i]) {
-            enc = this.lastEncoded[i] = this.encode(v, i);
+            enc = this.lastEncoded[i] = this.encode(v, i, ascii);
             this.lastOutput[i] = v;
           }
         }
@@ -423,9 +424,9 @@ export class RowRewriter {
     return charset === "ascii" || (charset === "asciiIn" && this.rawStarts[i]! >= 0);
   }
 
-  private encode(v: string | null, i: number): string {
+  private encode(v: string | null, i: number, ascii = this.plainAscii(i)): string {
     if (!this.kinds) return encodeBinaryField(v);
-    return binaryCopyField(v, this.kinds[i]!, this.plainAscii(i));
+    return binaryCopyField(v, this.kinds[i]!, ascii);
   }
 
   /**

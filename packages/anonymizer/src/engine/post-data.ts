@@ -125,7 +125,8 @@ export class PostDataPipeline {
   }
 
   private pump(): void {
-    if (this.running || this.error !== undefined || (!this.queued.tables.length && !this.queued.lines.length)) return;
+    // Nothing starts after a failure or close (both abort the signal).
+    if (this.running || this.aborter.signal.aborted || (!this.queued.tables.length && !this.queued.lines.length)) return;
     const batch = this.queued;
     this.queued = { lines: [], tables: [], foreignKeysOf: [] };
     const restore = async () => {
@@ -154,7 +155,6 @@ export class PostDataPipeline {
 
   /** Stops the early restores (the copy failed) and waits for the running one to end. */
   async close(): Promise<void> {
-    if (this.error === undefined) this.error = new Error("closed");
     this.aborter.abort();
     await this.settled();
   }
@@ -171,6 +171,7 @@ export class PostDataPipeline {
   async finish(): Promise<{ early: number; late: number }> {
     await this.settled();
     if (this.error !== undefined) throw this.error;
+    if (this.aborter.signal.aborted) throw new Error("the post-data pipeline was closed");
     const late = this.lines.filter((l) => !this.early.has(l));
     if (late.length) await this.options.restore(late, "the rest of post-data", this.aborter.signal);
     return { early: this.early.size, late: late.length };
