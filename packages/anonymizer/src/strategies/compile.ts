@@ -3,7 +3,7 @@ import { OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
-import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashStaged, type PrfKey } from "./prf.js";
+import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashStaged, replaceStagedWords, type PrfKey } from "./prf.js";
 import { loremOfLength, NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
@@ -112,9 +112,16 @@ export class Anonymizer {
   /**
    * A transform keyed on the value: hashes the value (normalized by `normalize`) under the domain's key, seeds a
    * draw from it, and builds the fake with `fn`; repeated values come from the memo. `fn` gets the original
-   * value: strategies that normalize build fakes that do not read it.
+   * value: strategies that normalize build fakes that do not read it. `fromStaged`, when given, builds the same
+   * fake from the value's staged bytes (a faster version; undefined: `fn` runs instead).
    */
-  private memo(domain: string, fn: (value: string, d: Draw) => string | null, normalize: Normalize = Normalize.none, charset?: OutputCharset): ColumnTransform {
+  private memo(
+    domain: string,
+    fn: (value: string, d: Draw) => string | null,
+    normalize: Normalize = Normalize.none,
+    charset?: OutputCharset,
+    fromStaged?: (length: number, d: Draw) => string | undefined,
+  ): ColumnTransform {
     let cache = this.memos.get(domain);
     if (!cache) {
       // One key per domain (derived from the secret), so the value is hashed alone, without a prefix.
@@ -125,6 +132,9 @@ export class Anonymizer {
     const { key, tags, values } = memo;
     const draw = this.draw;
     const normalized = NORMALIZED[normalize];
+    const make = fromStaged
+      ? (value: string, staged: number, lo: number, hi: number) => (staged >= 0 ? fromStaged(staged, draw.seed(lo, hi)) : undefined) ?? fn(value, draw.seed(lo, hi))
+      : (value: string, _staged: number, lo: number, hi: number) => fn(value, draw.seed(lo, hi));
     return promising((value, row) => {
       this.fakeValues++;
       // From the row's bytes when it has them, else from the string.
@@ -140,14 +150,14 @@ export class Anonymizer {
       if (tags[2 * slot] === lo && tags[2 * slot + 1] === hi) {
         out = values[slot];
         if (out === undefined) {
-          out = fn(value, draw.seed(lo, hi));
+          out = make(value, staged, lo, hi);
           if (out === null || out.length <= MEMO_MAX_LENGTH) values[slot] = detach(out);
         }
       } else {
         tags[2 * slot] = lo;
         tags[2 * slot + 1] = hi;
         values[slot] = undefined;
-        out = fn(value, draw.seed(lo, hi));
+        out = make(value, staged, lo, hi);
       }
       memo.hasLast = true;
       memo.lastLo = lo;
@@ -328,9 +338,9 @@ export class Anonymizer {
           return this.memo("html:whole", (v, d) => `<p>${loremOfLength(Math.min(v.length, 400), d)}</p>`, Normalize.none, "ascii");
         }
         // Markup, entities, spacing and punctuation are kept; words become (ASCII) lorem words.
-        return this.memo("html", (v, d) => replaceHtmlText(v, d), Normalize.none, "asciiIn");
+        return this.memo("html", (v, d) => replaceHtmlText(v, d), Normalize.none, "asciiIn", (n, d) => replaceStagedWords(n, d, true));
       case "lorem":
-        return this.memo("lorem", (v, d) => replaceWords(v, d), Normalize.none, "asciiIn");
+        return this.memo("lorem", (v, d) => replaceWords(v, d), Normalize.none, "asciiIn", (n, d) => replaceStagedWords(n, d, false));
       case "fake": {
         const faker = localeFaker(loc);
         const [mod, method] = r.method.split(".") as [string, string];

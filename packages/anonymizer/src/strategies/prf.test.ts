@@ -1,6 +1,7 @@
 import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { chunkAscii, Draw, lastHigh, Normalize, prfHash, prfHashStaged, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
+import { chunkAscii, Draw, lastHigh, Normalize, prfHash, prfHashStaged, replaceStagedWords, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
+import { replaceHtmlText, replaceWords } from "./text.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
 const M = (1n << 64n) - 1n;
@@ -123,4 +124,55 @@ test("Draw.below is the next uint32 modulo n, for every size of n and draws on b
   // Draws above 2^31, where the integer split matters, were among those checked.
   expect(high).toBeGreaterThan(10_000);
   expect(new Draw().seed(1, 2).below(1)).toBe(0);
+});
+
+test("replaceStagedWords (WebAssembly) builds the same text as replaceHtmlText and replaceWords, and leaves to them only what it must", () => {
+  // Random HTML-like text from pieces that exercise every branch: words of every length (capitals, digits),
+  // entities and lone "&", tags, comments and unclosed ones, tags holding addresses.
+  const pieces = ["a", "Ab", "x9", "42", "Hello", "WORLD", "reprehenderitus", "Supercalifragilistic", "q".repeat(40), " ", "  ", "\n", "\t", ".", ",", "!?",
+    "'", '"', "(", ")", "-", "/", "_", "&amp;", "&#39;", "&nbsp;", "&x", "& ", "&;", "&#;", "&", ";", "<p>", "</p>", "<b>", "<br/>",
+    '<a href="https://example.com/x?y=1">', '<span style="color: red">', "<!-- note -->", "<!---->", "<!-->", "<!--", "-->", "<", ">", "<>",
+    "a@b.c", "mailto:", '<a href="mailto:jo@x.org">', '<a href="tel:+3225550102">', '<img src="x@y.z">', "<MAILTO:x>", "<a title='tel'>"];
+  const addressTag = (t: string) => {
+    // the JS version rewrites a tag's attributes when it holds one of these (text.ts ADDRESS_IN_TAG)
+    for (let lt = t.indexOf("<"); lt !== -1; lt = t.indexOf("<", lt + 1)) {
+      const gt = t.startsWith("<!--", lt) && t.indexOf("-->", lt + 4) !== -1 ? -1 : t.indexOf(">", lt + 1);
+      if (gt !== -1 && /mailto:|tel:|@/.test(t.slice(lt, gt + 1))) return true;
+    }
+    return false;
+  };
+  const pick = new Draw().seed(7, 11);
+  let inWasm = 0;
+  let left = 0;
+  for (let k = 0; k < 3000; k++) {
+    let text = "";
+    const n = pick.below(30);
+    for (let i = 0; i < n; i++) text += pieces[pick.below(pieces.length)];
+    const html = k % 3 !== 0;
+    const row = Buffer.from(`id\t${text}\tmore`, "latin1");
+    // staged both ways, as the engine stages fields
+    const staged = k % 2 === 0 ? stageBytes(row, 3, 3 + text.length) : (stageChunk(row), stageFromChunk(3, 3 + text.length));
+    expect(staged).toBe(text.length);
+    const out = replaceStagedWords(staged, new Draw().seed(k, ~k), html);
+    const expected = html ? replaceHtmlText(text, new Draw().seed(k, ~k)) : replaceWords(text, new Draw().seed(k, ~k));
+    if (out === undefined) {
+      left++;
+      expect(html && addressTag(text), `left to JS without a tag holding an address: ${JSON.stringify(text)}`).toBe(true);
+    } else {
+      inWasm++;
+      expect(out, `${html ? "html" : "words"} ${JSON.stringify(text)}`).toBe(expected);
+    }
+  }
+  // Most texts were rewritten in WebAssembly, and the address tags were left to JS.
+  expect(inWasm).toBeGreaterThan(1500);
+  expect(left).toBeGreaterThan(100);
+  // Bytes that are not ASCII are left to JS (the staged bytes of the engine are ASCII; a check all the same).
+  const utf8 = Buffer.from("id\tZoë et <b>Chloé</b>\tmore", "utf8");
+  expect(replaceStagedWords(stageBytes(utf8, 3, utf8.length - 5), new Draw().seed(1, 2), true)).toBeUndefined();
+  // The caller's draw does not move.
+  const d = new Draw().seed(3, 4);
+  const before = [d.a, d.b, d.c, d.d];
+  const plain = Buffer.from("Some words here");
+  replaceStagedWords(stageBytes(plain, 0, plain.length), d, false);
+  expect([d.a, d.b, d.c, d.d]).toEqual(before);
 });

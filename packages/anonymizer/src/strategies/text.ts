@@ -22,6 +22,13 @@ const FOR_LENGTH: string[][] = [];
 for (let len = 0; len <= LENGTHS[LENGTHS.length - 1]!; len++) FOR_LENGTH[len] = BY_LENGTH[LENGTHS.find((l) => l >= len)!]!;
 const LONGEST = FOR_LENGTH[FOR_LENGTH.length - 1]!;
 
+/**
+ * The lorem words {@link replaceWords} draws from, by the length of the word replaced: index L holds the shortest
+ * lorem words at least L long (all of one length); a word longer than the last index uses the last list. The
+ * WebAssembly version (prf.ts, replaceStagedWords) copies this table.
+ */
+export const LOREM_FOR_LENGTH: readonly (readonly string[])[] = FOR_LENGTH;
+
 // The same lists with a capital first letter, at the same indexes.
 const FOR_LENGTH_CAPITAL = FOR_LENGTH.map((words) => words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)));
 const LONGEST_CAPITAL = FOR_LENGTH_CAPITAL[FOR_LENGTH_CAPITAL.length - 1]!;
