@@ -166,3 +166,39 @@ test("a row over the string limit after smaller rows in the same chunk is rewrit
   expect((await collect([input], new BinaryCopyTransform(upper, { maxTextBytes: 20 }))).equals(expected)).toBe(true);
   expect((await collect(inChunks(input, 1), new BinaryCopyTransform(upper, { maxTextBytes: 20 }))).equals(expected)).toBe(true);
 });
+
+test("e-mail headers rewritten from the row's bytes (names and addresses hashed by offset) equal those rewritten from strings", async () => {
+  const header = Buffer.from("PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0", "latin1");
+  const tuple = (s: string) => {
+    const bytes = Buffer.from(s, "utf8");
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(bytes.length);
+    return Buffer.concat([Buffer.from([0, 1]), length, bytes]);
+  };
+  const headers = [
+    '"Jane Doe" <jane@example.com>',
+    "Jane Doe <JANE@Example.com>",
+    ' \t "  Jane  Doe " \v <jane@example.com>',
+    "\fJohn\r <john.smith@mail.example.org>",
+    '"Zoë Müller" <zoe@example.com>', // not ASCII: hashed from strings
+    '"A, B" <ab@example.com>, c@example.com',
+    "jane@example.com",
+    "<only@example.com>",
+    '"Quote "inside"" <q@example.com>',
+  ];
+  // Reference: the same rule called on strings, with a view that never stages.
+  const reference = new Anonymizer({ secret: "s" }).compile("email");
+  const strings = { original: () => null, output: () => null };
+  const expected = headers.map((h) => reference(h, strings)!);
+  const spec: RowTransformSpec = { table: "t", columns: ["email_from"], transforms: [new Anonymizer({ secret: "s" }).compile("email")], binary: ["text"] };
+  const out = await collect([Buffer.concat([header, ...headers.map(tuple), Buffer.from([0xff, 0xff])])], new BinaryCopyTransform(spec));
+  const got: string[] = [];
+  for (let p = header.length; out.readInt16BE(p) !== -1; ) {
+    const n = out.readInt32BE(p + 2);
+    got.push(out.toString("utf8", p + 6, p + 6 + n));
+    p += 6 + n;
+  }
+  expect(got).toEqual(expected);
+  // Each name and address was replaced (the display names and addresses of the originals are gone).
+  for (const [i, h] of headers.entries()) for (const part of ["Jane", "John", "jane@", "john.smith", "Zoë"]) if (h.includes(part)) expect(got[i]).not.toContain(part);
+});

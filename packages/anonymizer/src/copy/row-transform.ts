@@ -245,7 +245,7 @@ export class RowRewriter {
     this.view = {
       original: (c) => this.original(this.col(c)),
       output: (c) => this.output(this.col(c)),
-      stage: (v) => this.stage(v),
+      stage: (v, at) => this.stage(v, at),
     };
   }
 
@@ -313,15 +313,23 @@ export class RowRewriter {
   }
 
   /**
-   * {@link RowView.stage}: the original of the column being transformed, when the chunk holds it as plain ASCII,
-   * is staged from the chunk's bytes (a string sliced from the chunk is slow to encode, see stageBytes).
+   * {@link RowView.stage}: the original of the column being transformed, or its part at offset `at`, when the
+   * chunk holds it as plain ASCII (a character a byte), is staged from the chunk's bytes (a string sliced from the
+   * chunk is slow to encode, see stageBytes).
    */
-  private stage(v: string): number {
+  private stage(v: string, at?: number): number {
     const i = this.currentColumn;
     if (i < 0) return -1;
-    const s = this.rawStarts[i]!;
-    // The same string object in the common case (the transform got the original): a pointer comparison.
-    if (s < 0 || this.origCache[i] !== v) return -1;
+    let s = this.rawStarts[i]!;
+    if (s < 0) return -1;
+    const original = this.origCache[i] as string;
+    if (at === undefined) {
+      // The same string object in the common case (the transform got the original): a pointer comparison.
+      if (original !== v) return -1;
+    } else {
+      if (!(at >= 0 && at + v.length <= original.length)) return -1;
+      s += at;
+    }
     return this.inWasm() ? stageFromChunk(s, s + v.length) : stageBytes(this.chunk.buf, s, s + v.length);
   }
 

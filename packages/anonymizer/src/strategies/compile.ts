@@ -14,9 +14,11 @@ export interface RowView {
   output(column: string): string | null;
   /**
    * Optional, for speed: when `value` is the original of the column being transformed and the row holds it as
-   * plain bytes, stages them with `stageBytes` (prf.ts) and returns their length; otherwise -1.
+   * plain bytes, stages them with `stageBytes` (prf.ts) and returns their length; otherwise -1. With `at`, `value`
+   * is the part of the original at offset `at`: the caller has checked the original is staged (stage(original)
+   * returned its length).
    */
-  stage?(value: string): number;
+  stage?(value: string, at?: number): number;
 }
 
 /**
@@ -28,11 +30,15 @@ export interface RowView {
  */
 export type OutputCharset = "ascii" | "asciiIn";
 
-/** A compiled column rule: original value (never NULL: NULL stays NULL) → anonymized value. */
-export type ColumnTransform = ((value: string, row: RowView) => string | null) & { readonly charset?: OutputCharset };
+/**
+ * A compiled column rule: original value (never NULL: NULL stays NULL) → anonymized value. `at`, from a rule
+ * transforming parts of a value (addresses in an e-mail header): `value` is the part of the column's original
+ * starting at offset `at`, and the original is staged (see RowView.stage).
+ */
+export type ColumnTransform = ((value: string, row: RowView, at?: number) => string | null) & { readonly charset?: OutputCharset };
 
 /** `fn` with its {@link OutputCharset} (none: no promise). */
-function promising(fn: (value: string, row: RowView) => string | null, charset: OutputCharset | undefined): ColumnTransform {
+function promising(fn: (value: string, row: RowView, at?: number) => string | null, charset: OutputCharset | undefined): ColumnTransform {
   return charset ? Object.assign(fn, { charset }) : fn;
 }
 
@@ -135,10 +141,10 @@ export class Anonymizer {
     const make = fromStaged
       ? (value: string, staged: number, lo: number, hi: number) => (staged >= 0 ? fromStaged(staged, draw.seed(lo, hi)) : undefined) ?? fn(value, draw.seed(lo, hi))
       : (value: string, _staged: number, lo: number, hi: number) => fn(value, draw.seed(lo, hi));
-    return promising((value, row) => {
+    return promising((value, row, at) => {
       this.fakeValues++;
       // From the row's bytes when it has them, else from the string.
-      const staged = row.stage ? row.stage(value) : -1;
+      const staged = row.stage ? row.stage(value, at) : -1;
       let lo = staged < 0 ? -1 : prfHashStaged(key, staged, normalize);
       if (lo === -1) lo = prfHash(key, normalized ? normalized(value) : value);
       lo |= 0;
@@ -259,7 +265,11 @@ export class Anonymizer {
           if (!ADDRESS_LIST.test(v)) return addr(v, row);
           // One value transformed, however many names and addresses the header holds (their memos count each).
           const counted = this.fakeValues;
-          const out = rewriteAddresses(v, (a) => addr(a, row)!, (n) => display(n, row)!);
+          // When `v` is the row's own bytes (staging it says so), its parts are hashed from them by offset.
+          const byOffset = row.stage !== undefined && row.stage(v) >= 0;
+          const out = byOffset
+            ? rewriteAddresses(v, (a, at) => addr(a, row, at)!, (n, at) => display(n, row, at)!)
+            : rewriteAddresses(v, (a) => addr(a, row)!, (n) => display(n, row)!);
           this.fakeValues = counted + 1;
           return out;
         }, weakest([addr.charset, display.charset, "asciiIn"]));
@@ -447,20 +457,37 @@ function digitsOf(v: string): string {
 }
 
 /**
+ * How many characters trim() removes at the start of `s` when it is ASCII (where offsets are used: see
+ * RowView.stage): tab, line feed, vertical tab, form feed, carriage return and space.
+ */
+function leadingSpace(s: string): number {
+  let n = 0;
+  for (let c = s.charCodeAt(0); c === 0x20 || (c >= 0x09 && c <= 0x0d); c = s.charCodeAt(++n));
+  return n;
+}
+
+/**
  * Rewrites the addresses of an e-mail header-like value holding a `<` or a `,` (the caller has tested
  * ADDRESS_LIST; anything else is one address): `"Name" <a@b.c>`, `Name <a@b.c>`, and comma-separated lists of
  * these and of bare `a@b.c`. Text without any `@` is treated as one address.
  */
-function rewriteAddresses(v: string, addr: (a: string) => string, display: (n: string) => string): string {
+function rewriteAddresses(v: string, addr: (a: string, at?: number) => string, display: (n: string, at?: number) => string): string {
   // Regular expressions rather than includes/indexOf, which cost several times more on strings sliced from a chunk.
   if (!AT.test(v)) return addr(v);
-  // The common form, one `"Name" <address>` or `Name <address>`: a name, then the only <…>, at the end.
+  // The common form, one `"Name" <address>` or `Name <address>`: a name, then the only <…>, at the end. The parts
+  // are passed with their offsets in `v`, so they are hashed from the row's bytes (see RowView.stage).
   const one = ONE_ADDRESS.exec(v);
   if (one) {
+    const address = one[2]!;
     let name = one[1]!.trim();
+    let at = leadingSpace(one[1]!);
     const q = name.length >= 2 && name.charCodeAt(0) === 0x22 && name.charCodeAt(name.length - 1) === 0x22 ? '"' : "";
-    if (q) name = name.slice(1, -1).trim();
-    if (name && !QUOTE.test(name)) return `${q}${display(name)}${q} <${addr(one[2]!)}>`;
+    if (q) {
+      const inner = name.slice(1, -1);
+      name = inner.trim();
+      at += 1 + leadingSpace(inner);
+    }
+    if (name && !QUOTE.test(name)) return `${q}${display(name, at)}${q} <${addr(address, v.length - 1 - address.length)}>`;
   }
   return v.replace(/(?:("?)([^",<>]*?)\1\s*<([^<>]*)>)|([^\s,<>"]+@[^\s,<>"]+)/g, (_m, q: string, name: string | undefined, inBrackets: string | undefined, bare: string | undefined) => {
     if (bare) return addr(bare);
