@@ -3,7 +3,7 @@ import { OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
-import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashStaged, replaceStagedWords, type PrfKey } from "./prf.js";
+import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, type PrfKey } from "./prf.js";
 import { loremOfLength, NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
@@ -146,6 +146,7 @@ export class Anonymizer {
       // From the row's bytes when it has them, else from the string.
       const staged = row.stage ? row.stage(value, at) : -1;
       let lo = staged < 0 ? -1 : prfHashStaged(key, staged, normalize);
+      if (lo === -1 && normalized) lo = prfHashAscii(key, value, normalize);
       if (lo === -1) lo = prfHash(key, normalized ? normalized(value) : value);
       lo |= 0;
       const hi = lastHigh() | 0;

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { chunkAscii, Draw, lastHigh, Normalize, prfHash, prfHashStaged, replaceStagedWords, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
+import { chunkAscii, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
 import { replaceHtmlText, replaceWords } from "./text.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
@@ -87,6 +87,21 @@ test("prfHashStaged on a value's bytes (copied, or where they lie in a staged ch
       expect([lo, hi], `${JSON.stringify(v.slice(0, 30))} mode ${mode}`).toEqual([prfHash(key, forms[mode](v)), lastHigh()]);
     }
   }
+  // The same from strings: short ASCII text is hashed by prfHashAscii, the rest refused (-1).
+  let ascii = 0;
+  for (const v of [...values, " A\u0001b ", "\u007f", "x".repeat(256), "x".repeat(257)]) {
+    for (const mode of [Normalize.none, Normalize.lowerTrim, Normalize.digits]) {
+      const lo = prfHashAscii(key, v, mode);
+      if (!/^[\x00-\x7f]{0,256}$/.test(v)) {
+        expect(lo, `${JSON.stringify(v.slice(0, 30))} refused`).toBe(-1);
+        continue;
+      }
+      ascii++;
+      const hi = lastHigh();
+      expect([lo, hi], `${JSON.stringify(v.slice(0, 30))} mode ${mode}, from the string`).toEqual([prfHash(key, forms[mode](v)), lastHigh()]);
+    }
+  }
+  expect(ascii).toBeGreaterThan(20);
 });
 
 test("chunkAscii finds a byte over 0x7f at any offset and alignment; a chunk too big is not staged; generations tell chunks apart", () => {

