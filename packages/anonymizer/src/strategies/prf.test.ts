@@ -1,7 +1,7 @@
 import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import { chunkAscii, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
-import { replaceHtmlText, replaceWords } from "./text.js";
+import { NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
 const M = (1n << 64n) - 1n;
@@ -92,7 +92,7 @@ test("prfHashStaged on a value's bytes (copied, or where they lie in a staged ch
   for (const v of [...values, " A\u0001b ", "\u007f", "x".repeat(256), "x".repeat(257)]) {
     for (const mode of [Normalize.none, Normalize.lowerTrim, Normalize.digits]) {
       const lo = prfHashAscii(key, v, mode);
-      if (!/^[\x00-\x7f]{0,256}$/.test(v)) {
+      if (v.length > 256 || NON_ASCII.test(v)) {
         expect(lo, `${JSON.stringify(v.slice(0, 30))} refused`).toBe(-1);
         continue;
       }
