@@ -341,17 +341,25 @@ function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, co
         const c = conn;
         // The shell reports its pid before exec'ing the command (which keeps that pid) so it can be killed.
         const line = `printf 'ODOO_DEPLOY_PID %s\\n' "$$" >&2 && ${commandLine}`;
+        let exitCode: number | null = null;
+        let closed: Promise<void> | undefined;
         channel = await new Promise<ClientChannel>((resolve, reject) =>
-          c.exec(line, (err, ch) =>
-            err ? reject(new EnvironmentError(`ssh ${where}: cannot open a channel: ${err.message}`, { code: "SSH_CHANNEL_FAILED", cause: err })) : resolve(ch),
-          ),
+          c.exec(line, (err, ch) => {
+            if (err) {
+              reject(new EnvironmentError(`ssh ${where}: cannot open a channel: ${err.message}`, { code: "SSH_CHANNEL_FAILED", cause: err }));
+              return;
+            }
+            // Listened to here, not after the await: a command that ends at once (a missing binary) can have its
+            // exit status in the same packet batch as the channel's confirmation, and ssh2 emits it before the
+            // promise's continuation runs (its exit code was lost: null instead of 127, seen in CI).
+            ch.on("exit", (code: number | null) => {
+              exitCode = typeof code === "number" ? code : null;
+            });
+            closed = new Promise<void>((done) => ch.once("close", () => done()));
+            resolve(ch);
+          }),
         );
         const ch = channel;
-        let exitCode: number | null = null;
-        ch.on("exit", (code: number | null) => {
-          exitCode = typeof code === "number" ? code : null;
-        });
-        const closed = new Promise<void>((resolve) => ch.once("close", () => resolve()));
         if (io.stdin) {
           io.stdin.pipe(ch, { end: true });
           io.stdin.on("error", () => ch.end());
@@ -362,7 +370,7 @@ function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, co
           if (pending) void killRemote(pending);
         });
         const outDone = pumpStdout(ch, io.stdout, () => void killRemote("TERM"));
-        await Promise.all([outDone, closed]);
+        await Promise.all([outDone, closed!]);
         // A channel torn down early (the caller destroyed stdout) may never end its stderr stream.
         await Promise.race([errDone, new Promise((r) => setTimeout(r, 500).unref())]);
         return { exitCode };
