@@ -209,6 +209,8 @@ export class RowRewriter {
   private readonly lastEncoded: string[];
   /** Per column: the transform's promise about its outputs' characters. */
   private readonly charsets: (OutputCharset | undefined)[];
+  /** Binary format, per text column: the transform's {@link ColumnTransform.fromChunk}, if any. */
+  private readonly fromChunk: (((start: number, length: number) => string | null | undefined) | undefined)[];
   private readonly view: RowView;
   private chunk: ByteText = { buf: Buffer.alloc(0), text: "", ascii: true, staged: -1 };
   private rowStart = 0;
@@ -242,6 +244,7 @@ export class RowRewriter {
     this.lastOutput = new Array(n).fill(UNSET);
     this.lastEncoded = new Array<string>(n).fill("");
     this.charsets = spec.transforms.map((t) => t?.charset);
+    this.fromChunk = spec.transforms.map((t, i) => (spec.binary?.[i] === "text" ? t?.fromChunk : undefined));
     this.view = {
       original: (c) => this.original(this.col(c)),
       output: (c) => this.output(this.col(c)),
@@ -372,14 +375,37 @@ export class RowRewriter {
     try {
       this.ensureSplit(this.last);
       let raw = start; // start of the pending untouched range
+      // Binary fields of a chunk staged in WebAssembly memory can be transformed from their bytes (fromChunk).
+      const staged = this.kinds !== undefined && chunk.staged === stagedChunk();
       for (const i of this.ruled) {
-        const v = this.output(i);
+        let v: string | null | undefined;
+        let ascii = false;
+        const fromChunk = this.fromChunk[i];
+        if (fromChunk !== undefined && staged && this.outCache[i] === UNSET) {
+          // Without the original's string: no slice, no decoding, no ASCII check of its own (fromChunk makes it).
+          const s = this.starts[i]!;
+          if (chunk.buf[s] === 0xff) v = null;
+          else {
+            this.currentColumn = i;
+            v = fromChunk(s + 4, this.ends[i]! - s - 4);
+            this.currentColumn = -1;
+          }
+          if (v !== undefined) {
+            this.outCache[i] = v;
+            this.touched.push(i);
+            // fromChunk answers only for ASCII bytes, so an `asciiIn` promise holds too
+            ascii = this.charsets[i] !== undefined;
+          }
+        }
+        if (v === undefined) {
+          v = this.output(i);
+          ascii = this.plainAscii(i);
+        }
         // A value promised ASCII (binary format) is encoded by a length prefix alone. Others may need UTF-8
         // bytes or escapes, so repeated ones (constants, memo hits) are encoded once; the check is not worth it
         // for the prefix: a new string of the same length as the last (phones, zips, long texts) is compared by
         // its contents (4-5 % of mail_message's time here).
         let enc: string;
-        const ascii = this.plainAscii(i);
         if (v === null || ascii) enc = this.encode(v, i, ascii);
         else {
           enc = this.lastEncoded[i]!;
@@ -470,6 +496,7 @@ export class RowRewriter {
     this.rowStart = start;
     this.rowEnd = end;
     this.splitUpTo = this.kinds ? this.starts.length - 1 : -1;
+    this.currentColumn = -1; // (a transform that threw may have left it set)
     for (const i of this.touched) {
       this.origCache[i] = UNSET;
       this.rawStarts[i] = -1;

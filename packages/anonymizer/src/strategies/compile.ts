@@ -3,7 +3,7 @@ import { OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
-import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, type PrfKey } from "./prf.js";
+import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, stageFromChunk, type PrfKey } from "./prf.js";
 import { loremOfLength, NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
@@ -35,11 +35,27 @@ export type OutputCharset = "ascii" | "asciiIn";
  * transforming parts of a value (addresses in an e-mail header): `value` is the part of the column's original
  * starting at offset `at`, and the original is staged (see RowView.stage).
  */
-export type ColumnTransform = ((value: string, row: RowView, at?: number) => string | null) & { readonly charset?: OutputCharset };
+export type ColumnTransform = ((value: string, row: RowView, at?: number) => string | null) & {
+  readonly charset?: OutputCharset;
+  /**
+   * Optional, for speed: the same transform of a value given as the `length` bytes at `start` of the chunk staged
+   * in WebAssembly memory (prf.ts stageChunk), without its string; undefined when it needs the string (bytes that
+   * are not ASCII, for one). Only for rules that read no other column.
+   */
+  readonly fromChunk?: (start: number, length: number) => string | null | undefined;
+};
 
 /** `fn` with its {@link OutputCharset} (none: no promise). */
 function promising(fn: (value: string, row: RowView, at?: number) => string | null, charset: OutputCharset | undefined): ColumnTransform {
   return charset ? Object.assign(fn, { charset }) : fn;
+}
+
+/** How {@link Anonymizer}'s memo transforms hash and build (see its `memo`). */
+interface MemoOptions {
+  normalize?: Normalize;
+  charset?: OutputCharset;
+  fromStaged?: (length: number, d: Draw) => string | undefined;
+  valueFree?: boolean;
 }
 
 /** The promise of a transform combining others: `ascii` when all are, `asciiIn` when all promise something. */
@@ -118,16 +134,12 @@ export class Anonymizer {
   /**
    * A transform keyed on the value: hashes the value (normalized by `normalize`) under the domain's key, seeds a
    * draw from it, and builds the fake with `fn`; repeated values come from the memo. `fn` gets the original
-   * value: strategies that normalize build fakes that do not read it. `fromStaged`, when given, builds the same
-   * fake from the value's staged bytes (a faster version; undefined: `fn` runs instead).
+   * value; `valueFree`: it does not read it (strategies that normalize build such fakes), so the transform can
+   * also work from the value's bytes alone (ColumnTransform.fromChunk). `fromStaged`, when given, builds the
+   * same fake from the value's staged bytes (a faster version; undefined: `fn` runs instead).
    */
-  private memo(
-    domain: string,
-    fn: (value: string, d: Draw) => string | null,
-    normalize: Normalize = Normalize.none,
-    charset?: OutputCharset,
-    fromStaged?: (length: number, d: Draw) => string | undefined,
-  ): ColumnTransform {
+  private memo(domain: string, fn: (value: string, d: Draw) => string | null, options: MemoOptions = {}): ColumnTransform {
+    const { normalize = Normalize.none, charset, fromStaged, valueFree = false } = options;
     let cache = this.memos.get(domain);
     if (!cache) {
       // One key per domain (derived from the secret), so the value is hashed alone, without a prefix.
@@ -138,40 +150,53 @@ export class Anonymizer {
     const { key, tags, values } = memo;
     const draw = this.draw;
     const normalized = NORMALIZED[normalize];
-    const make = fromStaged
-      ? (value: string, staged: number, lo: number, hi: number) => (staged >= 0 ? fromStaged(staged, draw.seed(lo, hi)) : undefined) ?? fn(value, draw.seed(lo, hi))
-      : (value: string, _staged: number, lo: number, hi: number) => fn(value, draw.seed(lo, hi));
-    return promising((value, row, at) => {
-      this.fakeValues++;
-      // From the row's bytes when it has them, else from the string.
-      const staged = row.stage ? row.stage(value, at) : -1;
-      let lo = staged < 0 ? -1 : prfHashStaged(key, staged, normalize);
-      if (lo === -1 && normalized) lo = prfHashAscii(key, value, normalize);
-      if (lo === -1) lo = prfHash(key, normalized ? normalized(value) : value);
-      lo |= 0;
-      const hi = lastHigh() | 0;
+    // The fake of a value, from the memo or built; undefined only for `bytesOnly` (no value string): the faster
+    // version could not build it and `fn` needs the value.
+    const fake = (value: string, staged: number, lo: number, hi: number, bytesOnly: boolean): string | null | undefined => {
       // The same value twice in a row is common (email and email_normalized, name and display_name).
       if (lo === memo.lastLo && hi === memo.lastHi && memo.hasLast) return memo.lastOut;
       const slot = lo & (MEMO_SLOTS - 1);
-      let out: string | null | undefined;
-      if (tags[2 * slot] === lo && tags[2 * slot + 1] === hi) {
-        out = values[slot];
+      const tagged = tags[2 * slot] === lo && tags[2 * slot + 1] === hi;
+      let out = tagged ? values[slot] : undefined;
+      if (out === undefined) {
+        out = fromStaged && staged >= 0 ? fromStaged(staged, draw.seed(lo, hi)) : undefined;
         if (out === undefined) {
-          out = make(value, staged, lo, hi);
-          if (out === null || out.length <= MEMO_MAX_LENGTH) values[slot] = detach(out);
+          if (bytesOnly && !valueFree) return undefined;
+          out = fn(value, draw.seed(lo, hi));
         }
-      } else {
-        tags[2 * slot] = lo;
-        tags[2 * slot + 1] = hi;
-        values[slot] = undefined;
-        out = make(value, staged, lo, hi);
+        if (!tagged) {
+          tags[2 * slot] = lo;
+          tags[2 * slot + 1] = hi;
+          values[slot] = undefined;
+        } else if (out === null || out.length <= MEMO_MAX_LENGTH) values[slot] = detach(out);
       }
       memo.hasLast = true;
       memo.lastLo = lo;
       memo.lastHi = hi;
       memo.lastOut = out;
       return out;
+    };
+    const t = promising((value, row, at) => {
+      this.fakeValues++;
+      // From the row's bytes when it has them, else from the string.
+      const staged = row.stage ? row.stage(value, at) : -1;
+      let lo = staged < 0 ? -1 : prfHashStaged(key, staged, normalize);
+      if (lo === -1 && normalized) lo = prfHashAscii(key, value, normalize);
+      if (lo === -1) lo = prfHash(key, normalized ? normalized(value) : value);
+      return fake(value, staged, lo | 0, lastHigh() | 0, false) as string | null;
     }, charset);
+    if (!valueFree && !fromStaged) return t;
+    // From the bytes of a COPY field in the staged chunk, without its string: ASCII only (as RowView.stage), so
+    // hashes and fakes are those of the string path.
+    const fromChunk = (start: number, length: number): string | null | undefined => {
+      const staged = stageFromChunk(start, start + length);
+      const lo = staged < 0 ? -1 : prfHashStaged(key, staged, normalize, true);
+      if (lo === -1) return undefined;
+      const out = fake("", staged, lo | 0, lastHigh() | 0, true);
+      if (out !== undefined) this.fakeValues++;
+      return out;
+    };
+    return Object.assign(t, { fromChunk });
   }
 
   /**
@@ -207,7 +232,7 @@ export class Anonymizer {
 
   /** A memo of the locale list at `path`'s generator (ASCII when the list is). */
   private fromList(domain: string, L: LocaleData, path: string, normalize: Normalize = Normalize.none): ColumnTransform {
-    return this.memo(domain, gen(L.generator(path)), normalize, asciiIf(L.asciiOnly(path)));
+    return this.memo(domain, gen(L.generator(path)), { normalize, charset: asciiIf(L.asciiOnly(path)), valueFree: true });
   }
 
   private data(locale: string | undefined): LocaleData {
@@ -222,13 +247,13 @@ export class Anonymizer {
       case "keep":
         return promising((v) => v, "asciiIn");
       case "null":
-        return promising(() => null, "ascii");
+        return Object.assign(promising(() => null, "ascii"), { fromChunk: () => null });
       case "constant": {
         const value = r.value;
-        return promising(() => value, asciiIf(value === null || !NON_ASCII.test(value)));
+        return Object.assign(promising(() => value, asciiIf(value === null || !NON_ASCII.test(value))), { fromChunk: () => value });
       }
       case "name":
-        return this.memo(`name:${loc}`, fullName(L), Normalize.lowerTrim, asciiIf(fullNameAscii(L)));
+        return this.memo(`name:${loc}`, fullName(L), { normalize: Normalize.lowerTrim, charset: asciiIf(fullNameAscii(L)), valueFree: true });
       case "first_name":
         return this.fromList(`first:${loc}`, L, "person.first_name");
       case "last_name":
@@ -240,7 +265,7 @@ export class Anonymizer {
         const number = L.generator("location.building_number");
         const street = L.generator("location.street_pattern");
         const ascii = L.asciiOnly("location.building_number") && L.asciiOnly("location.street_pattern");
-        return this.memo(`street:${loc}`, (_v, d) => `${number(d)} ${street(d)}`, Normalize.none, asciiIf(ascii));
+        return this.memo(`street:${loc}`, (_v, d) => `${number(d)} ${street(d)}`, { charset: asciiIf(ascii), valueFree: true });
       }
       case "street2":
         return this.fromList(`street2:${loc}`, L, "location.secondary_address");
@@ -258,8 +283,12 @@ export class Anonymizer {
         // One address, case-insensitive: the same fake in res_partner.email, email_normalized and crm_lead.email_from.
         // Folded names and tags are ASCII letters and digits by construction.
         const addrAscii = asciiIf(!NON_ASCII.test(domain));
-        const addr = this.memo(`email:${loc}:${domain}`, (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${tagOf(d, 6)}@${domain}`, Normalize.lowerTrim, addrAscii);
-        const display = this.memo(`name:${loc}`, fullName(L), Normalize.lowerTrim, asciiIf(fullNameAscii(L)));
+        const addr = this.memo(`email:${loc}:${domain}`, (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${tagOf(d, 6)}@${domain}`, {
+          normalize: Normalize.lowerTrim,
+          charset: addrAscii,
+          valueFree: true,
+        });
+        const display = this.memo(`name:${loc}`, fullName(L), { normalize: Normalize.lowerTrim, charset: asciiIf(fullNameAscii(L)), valueFree: true });
         // A header keeps its quotes, brackets and commas, so it is only ASCII when the original is.
         return promising((v, row) => {
           // (a regular expression: includes() on strings sliced from a COPY chunk costs several times more)
@@ -278,14 +307,14 @@ export class Anonymizer {
       case "hash": {
         const length = r.length ?? 16;
         const prefix = r.prefix ?? "";
-        return this.memo(`hash:${length}:${prefix}`, (_v, d) => prefix + tagOf(d, length), Normalize.none, asciiIf(!NON_ASCII.test(prefix)));
+        return this.memo(`hash:${length}:${prefix}`, (_v, d) => prefix + tagOf(d, length), { charset: asciiIf(!NON_ASCII.test(prefix)), valueFree: true });
       }
       case "uuid":
         return this.memo("uuid", (_v, d) => {
           let hex = "";
           for (let i = 0; i < 4; i++) hex += d.next().toString(16).padStart(8, "0");
           return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${"89ab"[parseInt(hex[16]!, 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-        }, Normalize.none, "ascii");
+        }, { charset: "ascii", valueFree: true });
       case "mask": {
         const first = r.keepFirst ?? 0;
         const last = r.keepLast ?? 0;
@@ -342,26 +371,30 @@ export class Anonymizer {
           if (!Number.isFinite(n) || ratio === undefined) return v;
           const decimals = v.includes(".") ? v.length - v.indexOf(".") - 1 : 0;
           return (n * (1 + ratio * (2 * u - 1))).toFixed(decimals);
-        }, Normalize.none, "asciiIn");
+        }, { charset: "asciiIn" });
       }
       case "html":
         if (r.mode === "whole") {
-          return this.memo("html:whole", (v, d) => `<p>${loremOfLength(Math.min(v.length, 400), d)}</p>`, Normalize.none, "ascii");
+          return this.memo("html:whole", (v, d) => `<p>${loremOfLength(Math.min(v.length, 400), d)}</p>`, { charset: "ascii" });
         }
         // Markup, entities, spacing and punctuation are kept; words become (ASCII) lorem words.
-        return this.memo("html", (v, d) => replaceHtmlText(v, d), Normalize.none, "asciiIn", (n, d) => replaceStagedWords(n, d, true));
+        return this.memo("html", (v, d) => replaceHtmlText(v, d), { charset: "asciiIn", fromStaged: (n, d) => replaceStagedWords(n, d, true) });
       case "lorem":
-        return this.memo("lorem", (v, d) => replaceWords(v, d), Normalize.none, "asciiIn", (n, d) => replaceStagedWords(n, d, false));
+        return this.memo("lorem", (v, d) => replaceWords(v, d), { charset: "asciiIn", fromStaged: (n, d) => replaceStagedWords(n, d, false) });
       case "fake": {
         const faker = localeFaker(loc);
         const [mod, method] = r.method.split(".") as [string, string];
         const fn = (faker as unknown as Record<string, Record<string, unknown>>)[mod]?.[method];
         if (typeof fn !== "function") throw new UsageError(`unknown faker method ${r.method}`, { code: "UNKNOWN_FAKER_METHOD" });
         const domain = `fake:${r.method}:${loc}`;
-        return this.memo(domain, (_v, d) => {
-          faker.seed(d.next());
-          return String((fn as () => unknown).call(faker[mod as keyof Faker]));
-        });
+        return this.memo(
+          domain,
+          (_v, d) => {
+            faker.seed(d.next());
+            return String((fn as () => unknown).call(faker[mod as keyof Faker]));
+          },
+          { valueFree: true },
+        );
       }
       case "jsonb": {
         const each = this.compile(r.each);

@@ -226,13 +226,14 @@ export function stageBytes(buf: Uint8Array, start: number, end: number): number 
 /**
  * {@link prfHash} of the `length` bytes last staged by {@link stageBytes}, normalized by `normalize`: the same
  * result as `prfHash(key, normalized(string of those bytes))`. Returns -1 when the bytes need the string
- * normalization (non-ASCII with {@link Normalize.lowerTrim}); the high 32 bits are read with {@link lastHigh}.
+ * normalization (non-ASCII with {@link Normalize.lowerTrim}, or any byte over 0x7f with `asciiOnly`: bytes not
+ * known to be valid UTF-8); the high 32 bits are read with {@link lastHigh}.
  *
  * @example const lo = prfHashStaged(key, stageBytes(buf, s, e), Normalize.lowerTrim);
  */
-export function prfHashStaged(key: PrfKey, length: number, normalize: Normalize): number {
+export function prfHashStaged(key: PrfKey, length: number, normalize: Normalize, asciiOnly = false): number {
   setKey(key);
-  if (wasmSipn(KEY_AT, stagedAt, length, normalize, STAGED_AT + MAX_STAGED) === 0) return -1;
+  if (wasmSipn(KEY_AT, stagedAt, length, asciiOnly ? normalize | 4 : normalize, STAGED_AT + MAX_STAGED) === 0) return -1;
   outHi = words[1]! >>> 0;
   return words[0]! >>> 0;
 }

@@ -7,7 +7,8 @@
 ;; sipn(key, msg, len, mode, scratch): sip of the UTF-8 bytes at `msg` normalized as the strategies normalize
 ;; strings, written at `scratch` first. Mode 1: trimmed of ASCII white space and ASCII letters lowercased (JS
 ;; trim().toLowerCase()), refused (returns 0) when a byte is not ASCII, since both treat more of Unicode. Mode 2:
-;; the ASCII digits only, or all the bytes when there is none. Returns 1 when the result is at offset 0.
+;; the ASCII digits only, or all the bytes when there is none. Plus 4 (any mode): refused (returns 0) when a byte is
+;; not ASCII. Returns 1 when the result is at offset 0.
 ;;
 ;; ascii(at, len): 1 when the `len` bytes at `at` are all ASCII (below 0x80), else 0. Eight bytes a step.
 ;;
@@ -105,6 +106,10 @@
 
   (func (export "sipn") (param $key i32) (param $msg i32) (param $len i32) (param $mode i32) (param $scratch i32) (result i32)
     (local $i i32) (local $end i32) (local $c i32) (local $n i32)
+    (if (i32.and (local.get $mode) (i32.const 4))
+      (then
+        (if (i32.eqz (call $ascii (local.get $msg) (local.get $len))) (then (return (i32.const 0))))
+        (local.set $mode (i32.and (local.get $mode) (i32.const 3)))))
     (local.set $i (local.get $msg))
     (local.set $end (i32.add (local.get $msg) (local.get $len)))
     (if (i32.eq (local.get $mode) (i32.const 1))
