@@ -3,7 +3,7 @@ import { OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
-import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, stageFromChunk, type PrfKey } from "./prf.js";
+import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, chunkHasEither, stageFromChunk, type PrfKey } from "./prf.js";
 import { loremOfLength, NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
@@ -290,7 +290,7 @@ export class Anonymizer {
         });
         const display = this.memo(`name:${loc}`, fullName(L), { normalize: Normalize.lowerTrim, charset: asciiIf(fullNameAscii(L)), valueFree: true });
         // A header keeps its quotes, brackets and commas, so it is only ASCII when the original is.
-        return promising((v, row) => {
+        const t = promising((v, row) => {
           // (a regular expression: includes() on strings sliced from a COPY chunk costs several times more)
           if (!ADDRESS_LIST.test(v)) return addr(v, row);
           // One value transformed, however many names and addresses the header holds (their memos count each).
@@ -303,6 +303,9 @@ export class Anonymizer {
           this.fakeValues = counted + 1;
           return out;
         }, weakest([addr.charset, display.charset, "asciiIn"]));
+        // From a field's bytes: one address (no `<` or `,`, as ADDRESS_LIST) is the address memo's; headers take the string.
+        const plain = addr.fromChunk!;
+        return Object.assign(t, { fromChunk: (start: number, length: number) => (chunkHasEither(start, start + length, 0x3c, 0x2c) ? undefined : plain(start, length)) });
       }
       case "hash": {
         const length = r.length ?? 16;

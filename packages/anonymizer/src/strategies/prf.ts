@@ -116,6 +116,7 @@ interface WasmApi {
       sip: (key: number, msg: number, len: number) => number;
       sipn: (key: number, msg: number, len: number, mode: number, scratch: number) => number;
       ascii: (at: number, len: number) => number;
+      has2: (at: number, len: number, a: number, b: number) => number;
       words: (at: number, len: number, out: number, cap: number, a: number, b: number, c: number, d: number, table: number, html: number) => number;
       memory: WasmMemory;
     };
@@ -127,6 +128,7 @@ const wasmSip = wasm.exports.sip;
 const wasmSipn = wasm.exports.sipn;
 const wasmAscii = wasm.exports.ascii;
 const wasmWords = wasm.exports.words;
+const wasmHas2 = wasm.exports.has2;
 const wasmMemory = wasm.exports.memory;
 const KEY_AT = 16; // the key: 16 bytes at 16; the result: 8 bytes at 0
 const STAGED_AT = 64; // bytes staged by stageBytes, and their normalized copy after them
@@ -283,6 +285,11 @@ export function stagedChunk(): number {
 /** Whether bytes `start..end` of the staged chunk are all ASCII (eight bytes a step, in WebAssembly). */
 export function chunkAscii(start: number, end: number): boolean {
   return wasmAscii(CHUNK_AT + start, end - start) === 1;
+}
+
+/** Whether bytes `start..end` of the staged chunk hold the byte `a` or the byte `b`. @example chunkHasEither(s, e, 0x3c, 0x2c) */
+export function chunkHasEither(start: number, end: number, a: number, b: number): boolean {
+  return wasmHas2(CHUNK_AT + start, end - start, a, b) === 1;
 }
 
 /** {@link stageBytes} for bytes `start..end` of the staged chunk: nothing is copied. */

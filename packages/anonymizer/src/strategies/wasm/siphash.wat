@@ -12,6 +12,8 @@
 ;;
 ;; ascii(at, len): 1 when the `len` bytes at `at` are all ASCII (below 0x80), else 0. Eight bytes a step.
 ;;
+;; has2(at, len, a, b): 1 when one of the `len` bytes at `at` is `a` or `b`, else 0.
+;;
 ;; words(at, len, out, cap, a, b, c, d, table, html): text.ts's replaceHtmlText (html 1) or replaceWords (html 0)
 ;; of the `len` ASCII bytes at `at`, written at `out`; returns the output length, or -1 when the JS version must
 ;; run instead: a byte is not ASCII, a tag holds an address (its attributes are rewritten by a regular
@@ -176,6 +178,18 @@
         (local.set $at (i32.add (local.get $at) (i32.const 1)))
         (br $byte)))
     (i64.eqz (i64.and (local.get $acc) (i64.const 0x8080808080808080))))
+
+  (func (export "has2") (param $at i32) (param $len i32) (param $a i32) (param $b i32) (result i32)
+    (local $end i32) (local $c i32)
+    (local.set $end (i32.add (local.get $at) (local.get $len)))
+    (block $none
+      (loop $scan
+        (br_if $none (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $c (i32.load8_u (local.get $at)))
+        (if (i32.or (i32.eq (local.get $c) (local.get $a)) (i32.eq (local.get $c) (local.get $b))) (then (return (i32.const 1))))
+        (local.set $at (i32.add (local.get $at) (i32.const 1)))
+        (br $scan)))
+    (i32.const 0))
 
   ;; Draw.next: the next uint32 of sfc32
   (func $next (result i32)
