@@ -179,10 +179,13 @@ export class Anonymizer {
     const t = promising((value, row, at) => {
       this.fakeValues++;
       // From the row's bytes when it has them, else from the string.
-      const staged = row.stage ? row.stage(value, at) : -1;
+      let staged = row.stage ? row.stage(value, at) : -1;
       let lo = staged < 0 ? -1 : prfHashStaged(key, staged, normalize);
-      if (lo === -1 && normalized) lo = prfHashAscii(key, value, normalize);
-      if (lo === -1) lo = prfHash(key, normalized ? normalized(value) : value);
+      if (lo === -1) {
+        staged = -1; // hashed from the string: no staged bytes for fromStaged either
+        if (normalized) lo = prfHashAscii(key, value, normalize);
+        if (lo === -1) lo = prfHash(key, normalized ? normalized(value) : value);
+      }
       return fake(value, staged, lo | 0, lastHigh() | 0, false) as string | null;
     }, charset);
     if (!valueFree && !fromStaged) return t;
