@@ -246,8 +246,9 @@ const MAX_ASCII_LOOP = 256;
 /**
  * {@link prfHash} of `text` normalized by `normalize`, for short ASCII text: its characters are written into
  * WebAssembly memory as bytes and normalized there ({@link prfHashStaged}), instead of building the normalized
- * string (trim, toLowerCase, a digits-only copy) and encoding it: three to five times faster on slices of a
- * COPY chunk. Returns -1 for other text (the caller hashes the normalized string).
+ * string (trim, toLowerCase, a digits-only copy) and encoding it, slow on slices of a COPY chunk (the bench's
+ * e-mail and phone fakes from strings went from 0.86 to 1.18 and from 0.74 to 1.38 million a second). Returns -1
+ * for other text (the caller hashes the normalized string).
  *
  * @example prfHashAscii(key, " Jo@X.org", Normalize.lowerTrim) // as prfHash(key, "jo@x.org")
  */
