@@ -17,7 +17,7 @@ import { Anonymizer, type AnonymizeReport } from "../src/index.js";
 import { chunkAscii, stageChunk, stageFromChunk } from "../src/strategies/prf.js";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
-const jobsArg = process.argv[3] && process.argv[3] !== "default" ? process.argv[3] : undefined; // default: the CLI's (cores + 1)
+const jobsArg = process.argv[3] && process.argv[3] !== "default" ? process.argv[3] : undefined; // default: the CLI's (one per core)
 const rounds = Math.max(1, Number(process.argv[4] ?? 3));
 const sql = sharedPath("bench/odoo-like.sql");
 if (!sql) throw new Error("../shared/bench/odoo-like.sql not found (set ODOO_DEPLOY_SHARED)");

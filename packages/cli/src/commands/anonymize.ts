@@ -44,7 +44,7 @@ export default defineCommand<Report>({
     { flags: "--target-url <url>", description: "PostgreSQL URL of the database to create (must not exist unless --replace)" },
     ...rulesFlags,
     { flags: "--secret-env <var>", description: `Environment variable holding the secret (default ${DEFAULT_SECRET_ENV})`, configKey: "anonymize.secretEnv" },
-    { flags: "--jobs <n>", description: "Parallel COPY streams (default: cores + 1, at most 8)", configKey: "anonymize.jobs", parse: "int" },
+    { flags: "--jobs <n>", description: "Parallel COPY streams (default: one per core, at most 8)", configKey: "anonymize.jobs", parse: "int" },
     { flags: "--replace", description: "Swap an existing target for the anonymized copy once it succeeded", parse: "boolean" },
   ],
   async run(ctx) {
