@@ -376,7 +376,7 @@ export class RowRewriter {
       this.ensureSplit(this.last);
       let raw = start; // start of the pending untouched range
       // Binary fields of a chunk staged in WebAssembly memory can be transformed from their bytes (fromChunk).
-      const staged = this.kinds !== undefined && chunk.staged === stagedChunk();
+      const staged = this.kinds !== undefined && this.inWasm();
       for (const i of this.ruled) {
         let v: string | null | undefined;
         let ascii = false;
