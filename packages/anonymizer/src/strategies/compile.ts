@@ -509,7 +509,9 @@ function leadingSpace(s: string): number {
 /**
  * Rewrites the addresses of an e-mail header-like value holding a `<` or a `,` (the caller has tested
  * ADDRESS_LIST; anything else is one address): `"Name" <a@b.c>`, `Name <a@b.c>`, and comma-separated lists of
- * these and of bare `a@b.c`. Text without any `@` is treated as one address.
+ * these and of bare `a@b.c`. Text without any `@` is treated as one address. Nothing of the original is kept but
+ * quotes, brackets, commas and white space: a list element that is neither an address nor `name <address>` (the
+ * `Doe` of `Doe, Jane <j@x.org>`) is taken for a name.
  */
 function rewriteAddresses(v: string, addr: (a: string, at?: number) => string, display: (n: string, at?: number) => string): string {
   // Regular expressions rather than includes/indexOf, which cost several times more on strings sliced from a chunk.
@@ -529,10 +531,67 @@ function rewriteAddresses(v: string, addr: (a: string, at?: number) => string, d
     }
     if (name && !QUOTE.test(name)) return `${q}${display(name, at)}${q} <${addr(address, v.length - 1 - address.length)}>`;
   }
-  return v.replace(/(?:("?)([^",<>]*?)\1\s*<([^<>]*)>)|([^\s,<>"]+@[^\s,<>"]+)/g, (_m, q: string, name: string | undefined, inBrackets: string | undefined, bare: string | undefined) => {
-    if (bare) return addr(bare);
-    const a = addr(inBrackets ?? "");
-    const n = name?.trim();
-    return n ? `${q}${display(n)}${q} <${a}>` : `<${a}>`;
-  });
+  let out = "";
+  for (let start = 0; start <= v.length; ) {
+    const end = elementEnd(v, start);
+    if (start > 0) out += ",";
+    out += rewriteElement(v.slice(start, end), addr, display);
+    start = end + 1;
+  }
+  return out;
+}
+
+/** Where the list element starting at `start` ends: the next comma outside quotes and `<…>`, or the end. */
+function elementEnd(v: string, start: number): number {
+  let quoted = false;
+  let bracketed = false;
+  for (let i = start; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (quoted) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x3c) bracketed = true;
+    else if (c === 0x3e) bracketed = false;
+    else if (c === 0x2c && !bracketed) return i;
+  }
+  return v.length;
+}
+
+/** One element of an address list (see rewriteAddresses), its leading white space kept. */
+function rewriteElement(e: string, addr: (a: string) => string, display: (n: string) => string): string {
+  const text = e.trim();
+  if (!text) return e;
+  const lead = e.slice(0, leadingSpace(e));
+  const lt = bracketStart(text);
+  if (lt >= 0) {
+    const gt = text.indexOf(">", lt);
+    const a = addr(text.slice(lt + 1, gt < 0 ? text.length : gt));
+    // (what follows `>`, a comment or garbage, is dropped with the rest of the original)
+    const name = text.slice(0, lt).trim();
+    return name ? `${lead}${nameOf(name, display)} <${a}>` : `${lead}<${a}>`;
+  }
+  return lead + (AT.test(text) ? addr(text) : nameOf(text, display));
+}
+
+/** The offset of the first `<` of `text` outside quotes, or -1. */
+function bracketStart(text: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x3c) return i;
+  }
+  return -1;
+}
+
+/** A fake display name for `name` (trimmed), quoted when it was: its quotes and escapes are not part of the name. */
+function nameOf(name: string, display: (n: string) => string): string {
+  const quoted = name.length >= 2 && name.charCodeAt(0) === 0x22 && name.charCodeAt(name.length - 1) === 0x22;
+  if (!quoted) return display(name.replace(/"/g, "").trim() || name);
+  const inner = name.slice(1, -1).replace(/\\(.)/g, "$1").trim();
+  return `"${display(inner || name)}"`;
 }

@@ -37,6 +37,29 @@ describe("strategies", () => {
     expect(a.compile({ strategy: "email", domain: "example.invalid" })("a@b.c", row())).toMatch(/@example\.invalid$/);
   });
 
+  test("address lists keep nothing of the original but quotes, brackets, commas and white space", () => {
+    const a = new Anonymizer({ secret: "k" });
+    const email = a.compile("email");
+    const name = a.compile("name");
+    const fake = (address: string) => email(address, row())!;
+    const cases: [string, string][] = [
+      // "Last, First" display names (Outlook writes them), quoted as RFC 5322 wants or not
+      ['"Doe, Jane" <jane@example.com>', `"${name("Doe, Jane", row())}" <${fake("jane@example.com")}>`],
+      ["Doe, Jane <jane@example.com>", `${name("Doe", row())}, ${name("Jane", row())} <${fake("jane@example.com")}>`],
+      ['jane@example.com, "Smith, John" <john@x.org>, bob@y.org', `${fake("jane@example.com")}, "${name("Smith, John", row())}" <${fake("john@x.org")}>, ${fake("bob@y.org")}`],
+      // escaped quotes inside a quoted name, a comma inside the brackets, something after them
+      ['"Jane \\"JD\\" Doe" <jd@x.org>', `"${name('Jane "JD" Doe', row())}" <${fake("jd@x.org")}>`],
+      ["<ab@x.org> trailing words", `<${fake("ab@x.org")}>`],
+    ];
+    for (const [header, expected] of cases) {
+      const out = email(header, row())!;
+      expect(out, header).toBe(expected);
+      for (const word of ["Doe", "Jane", "Smith", "John", "JD", "jane", "john", "bob", "trailing"]) if (header.includes(word)) expect(out, header).not.toContain(word);
+    }
+    // a comma inside the brackets does not split the list
+    expect(email("<a,b@x.org>", row())).toMatch(/^<[a-z0-9.]+@example\.com>$/);
+  });
+
   test("unique never gives two originals the same fake", () => {
     const a = new Anonymizer({ secret: "k" });
     const t = a.compile({ strategy: "first_name", unique: true });
