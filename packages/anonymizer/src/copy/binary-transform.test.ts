@@ -185,12 +185,45 @@ test("e-mail headers rewritten from the row's bytes (names and addresses hashed 
     "jane@example.com",
     "<only@example.com>",
     '"Quote "inside"" <q@example.com>',
+    "Name <no-at-sign>",
+    '"" <empty@example.com>',
+    "Jane <>",
   ];
+  // And many more, of the common form or close to it, with white space of every kind in every place.
+  let seed = 3;
+  const pick = <T>(items: T[]) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return items[(seed >>> 0) % items.length]!;
+  };
+  for (let k = 0; k < 600; k++) {
+    // every other one from pieces of the common form only
+    const common = k % 2 === 0;
+    const space = () => pick(common ? ["", " ", "\t", "\v", "\f", "\r\n"] : ["", " ", "\u00a0"]);
+    const q = pick(["", '"']);
+    const name = pick(common ? ["Jane Doe", "J", "J@x"] : ["Jane Doe", "Doe, Jane", 'Ja"ne', "Zoë", ""]);
+    const address = pick(common ? ["jane@example.com", "Jane.Doe@Example.org"] : ["jane@example.com", "", "jane"]);
+    headers.push(space() + q + space() + name + space() + (common ? q : pick([q, "", '"'])) + space() + "<" + address + (common ? ">" : pick([">", "", ">x"])));
+  }
   // Reference: the same rule called on strings, with a view that never stages.
-  const reference = new Anonymizer({ secret: "s" }).compile("email");
+  const referenceAnonymizer = new Anonymizer({ secret: "s" });
+  const reference = referenceAnonymizer.compile("email");
   const strings = { original: () => null, output: () => null };
   const expected = headers.map((h) => reference(h, strings)!);
-  const spec: RowTransformSpec = { table: "t", columns: ["email_from"], transforms: [new Anonymizer({ secret: "s" }).compile("email")], binary: ["text"] };
+  const anonymizer = new Anonymizer({ secret: "s" });
+  const email = anonymizer.compile("email");
+  // Counts the headers rewritten from their bytes alone (fromChunk answers), the others take the string.
+  let fromBytes = 0;
+  const counted = Object.assign((v: string, row: Parameters<typeof email>[1]) => email(v, row), {
+    charset: email.charset,
+    fromChunk: (start: number, length: number) => {
+      const out = email.fromChunk!(start, length);
+      if (out !== undefined) fromBytes++;
+      return out;
+    },
+  });
+  const spec: RowTransformSpec = { table: "t", columns: ["email_from"], transforms: [counted], binary: ["text"] };
   const out = await collect([Buffer.concat([header, ...headers.map(tuple), Buffer.from([0xff, 0xff])])], new BinaryCopyTransform(spec));
   const got: string[] = [];
   for (let p = header.length; out.readInt16BE(p) !== -1; ) {
@@ -199,6 +232,9 @@ test("e-mail headers rewritten from the row's bytes (names and addresses hashed 
     p += 6 + n;
   }
   expect(got).toEqual(expected);
+  expect(fromBytes, "headers of the common form are rewritten from their bytes").toBeGreaterThan(150);
+  expect(headers.length - fromBytes, "others from their strings").toBeGreaterThan(150);
+  expect(anonymizer.fakeValues, "each header counted once").toBe(referenceAnonymizer.fakeValues);
   // Each name and address was replaced (the display names and addresses of the originals are gone).
   for (const [i, h] of headers.entries()) for (const part of ["Jane", "John", "jane@", "john.smith", "Zoë"]) if (h.includes(part)) expect(got[i]).not.toContain(part);
 });

@@ -3,7 +3,7 @@ import { OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
-import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, chunkHasEither, stageFromChunk, type PrfKey } from "./prf.js";
+import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, chunkHasEither, chunkHeader, headerParts, stageFromChunk, type PrfKey } from "./prf.js";
 import { loremOfLength, NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
@@ -306,9 +306,27 @@ export class Anonymizer {
           this.fakeValues = counted + 1;
           return out;
         }, weakest([addr.charset, display.charset, "asciiIn"]));
-        // From a field's bytes: one address (no `<` or `,`, as ADDRESS_LIST) is the address memo's; headers take the string.
+        // From a field's bytes: one address (no `<` or `,`, as ADDRESS_LIST) is the address memo's; a header in
+        // rewriteAddresses' common form is rewritten as there, from its parts' bytes; any other takes the string.
         const plain = addr.fromChunk!;
-        return Object.assign(t, { fromChunk: (start: number, length: number) => (chunkHasEither(start, start + length, 0x3c, 0x2c) ? undefined : plain(start, length)) });
+        const nameFrom = display.fromChunk!;
+        const header = (start: number, length: number): string | undefined => {
+          if (!chunkHeader(start, length)) return undefined;
+          const nameStart = headerParts[0]!;
+          const nameEnd = headerParts[1]!;
+          const quoted = headerParts[2] === 1;
+          const address = headerParts[3]! + 1;
+          const counted = this.fakeValues;
+          const name = nameFrom(nameStart, nameEnd - nameStart);
+          const a = typeof name === "string" ? plain(address, start + length - 1 - address) : undefined;
+          if (typeof a !== "string") {
+            this.fakeValues = counted;
+            return undefined;
+          }
+          this.fakeValues = counted + 1;
+          return quoted ? `"${name}" <${a}>` : `${name} <${a}>`;
+        };
+        return Object.assign(t, { fromChunk: (start: number, length: number) => (chunkHasEither(start, start + length, 0x3c, 0x2c) ? header(start, length) : plain(start, length)) });
       }
       case "hash": {
         const length = r.length ?? 16;

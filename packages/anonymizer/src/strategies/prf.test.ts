@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { chunkAscii, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
+import { chunkAscii, chunkHeader, Draw, headerParts, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, sipHash, stageBytes, stageChunk, stagedChunk, stageFromChunk, type PrfKey } from "./prf.js";
 import { NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 // Reference SipHash-2-4 over bytes with BigInt (slow, obviously correct), to check the 32-bit implementation.
@@ -190,4 +190,59 @@ test("replaceStagedWords (WebAssembly) builds the same text as replaceHtmlText a
   const plain = Buffer.from("Some words here");
   replaceStagedWords(stageBytes(plain, 0, plain.length), d, false);
   expect([d.a, d.b, d.c, d.d]).toEqual(before);
+});
+
+test("chunkHeader finds the parts of an e-mail header exactly where rewriteAddresses' common form has them, and nothing else", () => {
+  // The string version: rewriteAddresses' ONE_ADDRESS, trim and quotes (compile.ts), here with offsets.
+  const ONE_ADDRESS = /^([^<>,]+)<([^<>,]*)>$/;
+  const lead = (s: string) => s.length - s.trimStart().length;
+  const expectedParts = (v: string): number[] | undefined => {
+    if (!Buffer.from(v).every((b) => b < 0x80) || !v.includes("@")) return undefined;
+    const one = ONE_ADDRESS.exec(v);
+    if (!one) return undefined;
+    let name = one[1]!.trim();
+    let at = lead(one[1]!);
+    const quoted = name.length >= 2 && name.startsWith('"') && name.endsWith('"');
+    if (quoted) {
+      const inner = name.slice(1, -1);
+      name = inner.trim();
+      at += 1 + lead(inner);
+    }
+    if (!name || name.includes('"')) return undefined;
+    return [at, at + name.length, quoted ? 1 : 0, one[1]!.length];
+  };
+  let seed = 11;
+  const pick = <T>(items: T[]) => items[((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % items.length]!;
+  // Every other value from pieces of the common form only (white space of every kind, quoted or not), the others
+  // from all pieces, most of which break the form somewhere.
+  const spaces = ["", " ", "  ", "\t", "\v", "\f", "\r\n"];
+  const names = ["Jane Doe", "J", " x ", "a@b"];
+  const addresses = ["jane@example.com", "", "j@x"];
+  const allSpaces = [...spaces, "\u00a0"];
+  const allNames = [...names, "", '"', '""', '"Jane"', 'Ja"ne', "Doe, Jane", "Zoë", "x>y", "x<y"];
+  const allAddresses = [...addresses, "jane", "a@b,c@d", "a@b>", "<a@b", "é@x.org"];
+  const values: string[] = [];
+  for (let k = 0; k < 4000; k++) {
+    const common = k % 2 === 0;
+    const space = () => pick(common ? spaces : allSpaces);
+    const q = pick(["", '"']);
+    const close = common ? q : pick([q, "", '"']);
+    const address = pick(common ? addresses : allAddresses);
+    const name = pick(common ? names : allNames);
+    values.push(space() + q + space() + name + space() + close + space() + "<" + (common && !/@/.test(name + address) ? "x@y" : address) + (common ? ">" : pick([">", ">", "", "> ", ">x"])));
+  }
+  let found = 0;
+  for (const v of values) {
+    const bytes = Buffer.from(`::${v}::`, "utf8");
+    stageChunk(bytes);
+    const want = expectedParts(v);
+    const length = bytes.length - 4;
+    expect(chunkHeader(2, length), JSON.stringify(v)).toBe(want !== undefined);
+    if (want) {
+      found++;
+      expect([...headerParts].map((x, i) => (i === 2 ? x : x - 2)), JSON.stringify(v)).toEqual(want);
+    }
+  }
+  expect(found, "many headers of every kind are found").toBeGreaterThan(1800);
+  expect(values.length - found, "and many are not").toBeGreaterThan(1500);
 });

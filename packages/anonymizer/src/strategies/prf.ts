@@ -118,6 +118,7 @@ interface WasmApi {
       ascii: (at: number, len: number) => number;
       has2: (at: number, len: number, a: number, b: number) => number;
       words: (at: number, len: number, out: number, cap: number, a: number, b: number, c: number, d: number, table: number, html: number) => number;
+      header: (at: number, len: number, res: number) => number;
       memory: WasmMemory;
     };
   };
@@ -129,8 +130,10 @@ const wasmSipn = wasm.exports.sipn;
 const wasmAscii = wasm.exports.ascii;
 const wasmWords = wasm.exports.words;
 const wasmHas2 = wasm.exports.has2;
+const wasmHeader = wasm.exports.header;
 const wasmMemory = wasm.exports.memory;
 const KEY_AT = 16; // the key: 16 bytes at 16; the result: 8 bytes at 0
+const HEADER_AT = 32; // what `header` finds: four i32
 const STAGED_AT = 64; // bytes staged by stageBytes, and their normalized copy after them
 const MAX_STAGED = 16 * 1024;
 const CHUNK_AT = STAGED_AT + 2 * MAX_STAGED; // the chunk staged by stageChunk
@@ -291,6 +294,29 @@ export function chunkAscii(start: number, end: number): boolean {
 /** Whether bytes `start..end` of the staged chunk hold the byte `a` or the byte `b`. @example chunkHasEither(s, e, 0x3c, 0x2c) */
 export function chunkHasEither(start: number, end: number, a: number, b: number): boolean {
   return wasmHas2(CHUNK_AT + start, end - start, a, b) === 1;
+}
+
+/**
+ * Where the parts of the e-mail header found by {@link chunkHeader} lie in the staged chunk: the name's start
+ * and end, 1 when it was quoted, and the offset of `<` (the address runs from there to the last byte, `>`).
+ */
+export const headerParts = new Int32Array(4);
+
+/**
+ * Whether bytes `start..start + length` of the staged chunk are one ASCII e-mail header `"Name" <address>` (or
+ * `Name <address>`) that compile.ts's rewriteAddresses takes apart as its common form (in WebAssembly); then
+ * {@link headerParts} says where its parts are.
+ *
+ * @example if (chunkHeader(s, n)) { const [nameStart, nameEnd, quoted, lt] = headerParts; … }
+ */
+export function chunkHeader(start: number, length: number): boolean {
+  if (wasmHeader(CHUNK_AT + start, length, HEADER_AT) === 0) return false;
+  const at = HEADER_AT >> 2;
+  headerParts[0] = words[at]! - CHUNK_AT;
+  headerParts[1] = words[at + 1]! - CHUNK_AT;
+  headerParts[2] = words[at + 2]!;
+  headerParts[3] = words[at + 3]! - CHUNK_AT;
+  return true;
 }
 
 /** {@link stageBytes} for bytes `start..end` of the staged chunk: nothing is copied. */

@@ -14,6 +14,11 @@
 ;;
 ;; has2(at, len, a, b): 1 when one of the `len` bytes at `at` is `a` or `b`, else 0.
 ;;
+;; header(at, len, res): 1 when the `len` bytes at `at` are one e-mail header `name <address>` in ASCII as
+;; compile.ts's rewriteAddresses takes it apart: ONE_ADDRESS (`^([^<>,]+)<([^<>,]*)>$`), an `@` somewhere, and a
+;; name that is not empty and holds no `"` once trimmed of ASCII white space and of one pair of quotes (trimmed
+;; again). Then writes at `res` four i32: the name's start and end, 1 when it was quoted, and where `<` is.
+;;
 ;; words(at, len, out, cap, a, b, c, d, table, html): text.ts's replaceHtmlText (html 1) or replaceWords (html 0)
 ;; of the `len` ASCII bytes at `at`, written at `out`; returns the output length, or -1 when the JS version must
 ;; run instead: a byte is not ASCII, a tag holds an address (its attributes are rewritten by a regular
@@ -302,6 +307,63 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $scan)))
     (i32.const -1))
+
+  (func (export "header") (param $at i32) (param $len i32) (param $res i32) (result i32)
+    (local $end i32) (local $i i32) (local $c i32) (local $lt i32) (local $mail i32) (local $ns i32) (local $ne i32) (local $q i32)
+    (local.set $end (i32.add (local.get $at) (local.get $len)))
+    (local.set $lt (i32.const -1))
+    ;; one pass: ASCII, no `,`, one `<`, `>` only as the last byte, an `@`
+    (local.set $i (local.get $at))
+    (block $done
+      (loop $scan
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $c (i32.load8_u (local.get $i)))
+        (if (i32.or (i32.ge_u (local.get $c) (i32.const 0x80)) (i32.eq (local.get $c) (i32.const 0x2c))) (then (return (i32.const 0))))
+        (if (i32.eq (local.get $c) (i32.const 0x40)) (then (local.set $mail (i32.const 1))))
+        (if (i32.eq (local.get $c) (i32.const 0x3c))
+          (then
+            (if (i32.ge_s (local.get $lt) (i32.const 0)) (then (return (i32.const 0))))
+            (local.set $lt (local.get $i))))
+        (if (i32.and (i32.eq (local.get $c) (i32.const 0x3e)) (i32.ne (local.get $i) (i32.sub (local.get $end) (i32.const 1))))
+          (then (return (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan)))
+    ;; `<` after a non-empty name, `>` last
+    (if (i32.or (i32.le_s (local.get $lt) (local.get $at)) (i32.eqz (local.get $mail))) (then (return (i32.const 0))))
+    (if (i32.ne (i32.load8_u (i32.sub (local.get $end) (i32.const 1))) (i32.const 0x3e)) (then (return (i32.const 0))))
+    (local.set $ns (local.get $at))
+    (local.set $ne (local.get $lt))
+    (loop $trim
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))
+      (block $done
+        (loop $lead
+          (br_if $done (i32.ge_u (local.get $ns) (local.get $ne)))
+          (br_if $done (i32.eqz (call $space (i32.load8_u (local.get $ns)))))
+          (local.set $ns (i32.add (local.get $ns) (i32.const 1)))
+          (br $lead)))
+      (block $done
+        (loop $trail
+          (br_if $done (i32.ge_u (local.get $ns) (local.get $ne)))
+          (br_if $done (i32.eqz (call $space (i32.load8_u (i32.sub (local.get $ne) (i32.const 1))))))
+          (local.set $ne (i32.sub (local.get $ne) (i32.const 1)))
+          (br $trail)))
+      ;; quoted (first time round): the quotes off, trimmed again
+      (if (i32.and (i32.eq (local.get $q) (i32.const 1))
+            (i32.and (i32.ge_s (i32.sub (local.get $ne) (local.get $ns)) (i32.const 2))
+              (i32.and (i32.eq (i32.load8_u (local.get $ns)) (i32.const 0x22))
+                (i32.eq (i32.load8_u (i32.sub (local.get $ne) (i32.const 1))) (i32.const 0x22)))))
+        (then
+          (local.set $ns (i32.add (local.get $ns) (i32.const 1)))
+          (local.set $ne (i32.sub (local.get $ne) (i32.const 1)))
+          (br $trim))))
+    ;; $q: 1 round, not quoted; 2 rounds, quoted
+    (if (i32.ge_u (local.get $ns) (local.get $ne)) (then (return (i32.const 0))))
+    (if (i32.ge_s (call $find (local.get $ns) (local.get $ne) (i32.const 0x22)) (i32.const 0)) (then (return (i32.const 0))))
+    (i32.store (local.get $res) (local.get $ns))
+    (i32.store offset=4 (local.get $res) (local.get $ne))
+    (i32.store offset=8 (local.get $res) (i32.sub (local.get $q) (i32.const 1)))
+    (i32.store offset=12 (local.get $res) (local.get $lt))
+    (i32.const 1))
 
   ;; whether the tag [i, end) holds "mailto:", "tel:" or "@" (text.ts's ADDRESS_IN_TAG)
   (func $addressInTag (param $i i32) (param $end i32) (result i32)
