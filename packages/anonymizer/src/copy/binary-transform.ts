@@ -1,7 +1,7 @@
 import { OperationFailedError } from "@odoo-deploy/core/base";
 import type { TransformCallback } from "node:stream";
-import { stageChunk } from "../strategies/prf.js";
-import { byteText, checkRowSize, MAX_TEXT_BYTES, RowOutputTransform, RowRewriter, type RowTransformSpec } from "./row-transform.js";
+import { outBegin, outBytes, outEnd, stageChunk } from "../strategies/prf.js";
+import { byteText, checkRowSize, MAX_TEXT_BYTES, RowOutputTransform, RowRewriter, type ByteText, type RowTransformSpec } from "./row-transform.js";
 
 // COPY binary format: an 11-byte signature, 32-bit flags, a 32-bit header extension length and the extension;
 // then tuples (a 16-bit field count, then per field a 32-bit length, -1 for NULL, and the bytes); then -1 as a
@@ -22,6 +22,7 @@ export class BinaryCopyTransform extends RowOutputTransform {
   private readonly rewriter: RowRewriter;
   private readonly table: string;
   private readonly limit: number;
+  private readonly sink = (bytes: Uint8Array) => this.writeBytes(bytes);
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Bytes needed (from the first pending byte) before parsing can go on. */
@@ -103,8 +104,23 @@ export class BinaryCopyTransform extends RowOutputTransform {
   /** Rewrites the tuples of `buf` from `pos` (and the end marker); returns where an incomplete tuple starts. */
   private run(buf: Buffer, pos: number): number {
     const bt = byteText(buf, false);
-    // Fields are checked for UTF-8 and hashed where they lie (see stageChunk).
+    // Fields are checked for UTF-8 and hashed where they lie (see stageChunk), and rows are written there too
+    // (rowInto); a chunk too big to stage takes the string path (row).
     bt.staged = stageChunk(buf);
+    if (bt.staged < 0) return this.tuples(bt, pos, false);
+    outBegin(this.sink);
+    let done = false;
+    try {
+      const rest = this.tuples(bt, pos, true);
+      done = true;
+      return rest;
+    } finally {
+      outEnd(!done);
+    }
+  }
+
+  private tuples(bt: ByteText, pos: number, inWasm: boolean): number {
+    const { buf } = bt;
     for (;;) {
       if (this.state === "done") {
         if (pos < buf.length) throw this.formatError("data follows the end marker");
@@ -112,14 +128,16 @@ export class BinaryCopyTransform extends RowOutputTransform {
       }
       if (pos + 2 > buf.length) return this.wait(pos, 2);
       if (buf[pos] === 0xff && buf[pos + 1] === 0xff) {
-        this.write1("\xff\xff");
+        if (inWasm) outBytes("\xff\xff");
+        else this.write1("\xff\xff");
         this.state = "done";
         pos += 2;
         continue;
       }
       const end = this.rewriter.walkTuple(buf, pos);
       if (end === -1) return this.wait(pos, this.rewriter.need);
-      this.write1(this.rewriter.row(bt, pos, end - 1));
+      // (rowInto declines if another chunk was staged since: stageChunk has passed on the rows written before)
+      if (!inWasm || !this.rewriter.rowInto(bt, pos, end - 1)) this.write1(this.rewriter.row(bt, pos, end - 1));
       pos = end;
     }
   }

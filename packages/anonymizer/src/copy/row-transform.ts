@@ -2,7 +2,7 @@ import { OperationFailedError } from "@odoo-deploy/core/base";
 import { constants, isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { ColumnTransform, OutputCharset, RowView } from "../strategies/compile.js";
-import { chunkAscii, stageBytes, stageChunk, stagedChunk, stageFromChunk } from "../strategies/prf.js";
+import { chunkAscii, outBytes, outField, outNull, outRaw, stageBytes, stageChunk, stagedChunk, stageFromChunk } from "../strategies/prf.js";
 import { NON_ASCII } from "../strategies/text.js";
 import { decodeField, encodeField } from "./codec.js";
 import { GATHER_BYTES } from "./gather.js";
@@ -224,6 +224,9 @@ export class RowRewriter {
   private readonly kinds: BinaryKind[] | undefined;
   /** After {@link walkTuple} returned -1: the bytes from the tuple's start needed before trying again. */
   need = 0;
+  /** The buffer {@link walkTuple} last read, and a DataView of it. */
+  private walked: Buffer | undefined;
+  private walkedView: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(private readonly spec: RowTransformSpec) {
     this.kinds = spec.binary;
@@ -375,46 +378,10 @@ export class RowRewriter {
     try {
       this.ensureSplit(this.last);
       let raw = start; // start of the pending untouched range
-      // Binary fields of a chunk staged in WebAssembly memory can be transformed from their bytes (fromChunk).
       const staged = this.kinds !== undefined && this.inWasm();
       for (const i of this.ruled) {
-        let v: string | null | undefined;
-        let ascii = false;
-        const fromChunk = this.fromChunk[i];
-        if (fromChunk !== undefined && staged && this.outCache[i] === UNSET) {
-          // Without the original's string: no slice, no decoding, no ASCII check of its own (fromChunk makes it).
-          const s = this.starts[i]!;
-          if (chunk.buf[s] === 0xff) v = null;
-          else {
-            this.currentColumn = i;
-            v = fromChunk(s + 4, this.ends[i]! - s - 4);
-            this.currentColumn = -1;
-          }
-          if (v !== undefined) {
-            this.outCache[i] = v;
-            this.touched.push(i);
-            // fromChunk answers only for ASCII bytes, so an `asciiIn` promise holds too
-            ascii = this.charsets[i] !== undefined;
-          }
-        }
-        if (v === undefined) {
-          v = this.output(i);
-          ascii = this.plainAscii(i);
-        }
-        // A value promised ASCII (binary format) is encoded by a length prefix alone. Others may need UTF-8
-        // bytes or escapes, so repeated ones (constants, memo hits) are encoded once; the check is not worth it
-        // for the prefix: a new string of the same length as the last (phones, zips, long texts) is compared by
-        // its contents (4-5 % of mail_message's time here).
-        let enc: string;
-        if (v === null || ascii) enc = this.encode(v, i, ascii);
-        else {
-          enc = this.lastEncoded[i]!;
-          if (v !== this.lastOutput[i]) {
-            enc = this.lastEncoded[i] = this.encode(v, i, ascii);
-            this.lastOutput[i] = v;
-          }
-        }
-        out += text.slice(raw, this.starts[i]!) + enc;
+        const v = this.ruledOutput(i, staged);
+        out += text.slice(raw, this.starts[i]!) + this.encodeOutput(v, i, this.outputAscii);
         raw = this.ends[i]!;
       }
       out += text.slice(raw, end + 1);
@@ -423,6 +390,81 @@ export class RowRewriter {
     }
     this.rows++;
     return out;
+  }
+
+  /**
+   * {@link row} for a binary tuple of the chunk staged in WebAssembly memory, written there with prf.ts's out
+   * functions (between outBegin and outEnd) instead of returned: the untouched bytes are copied in
+   * WebAssembly, new values from their strings. Returns false, having written nothing, when `chunk` is not the
+   * staged chunk.
+   */
+  rowInto(chunk: ByteText, start: number, end: number): boolean {
+    if (!this.kinds || chunk.staged !== stagedChunk()) return false;
+    this.begin(chunk, start, end);
+    try {
+      let raw = start;
+      for (const i of this.ruled) {
+        const v = this.ruledOutput(i, true);
+        outRaw(raw, this.starts[i]!);
+        if (v === null) outNull();
+        // ASCII text needs no encoding: its characters are its bytes.
+        else if (this.outputAscii && this.kinds[i] === "text") outField(v);
+        else outBytes(this.encodeOutput(v, i, this.outputAscii));
+        raw = this.ends[i]!;
+      }
+      outRaw(raw, end + 1);
+    } catch (e) {
+      throw this.failure(e);
+    }
+    this.rows++;
+    return true;
+  }
+
+  /** Set by {@link ruledOutput}: whether its value is known to be ASCII (see plainAscii). */
+  private outputAscii = false;
+
+  /**
+   * The output of ruled column `i` of the current row. Binary fields of a chunk staged in WebAssembly memory
+   * (`staged`) can be transformed from their bytes (fromChunk).
+   */
+  private ruledOutput(i: number, staged: boolean): string | null {
+    const fromChunk = this.fromChunk[i];
+    if (fromChunk !== undefined && staged && this.outCache[i] === UNSET) {
+      // Without the original's string: no slice, no decoding, no ASCII check of its own (fromChunk makes it).
+      const s = this.starts[i]!;
+      let v: string | null | undefined;
+      if (this.chunk.buf[s] === 0xff) v = null;
+      else {
+        this.currentColumn = i;
+        v = fromChunk(s + 4, this.ends[i]! - s - 4);
+        this.currentColumn = -1;
+      }
+      if (v !== undefined) {
+        this.outCache[i] = v;
+        this.touched.push(i);
+        // fromChunk answers only for ASCII bytes, so an `asciiIn` promise holds too
+        this.outputAscii = this.charsets[i] !== undefined;
+        return v;
+      }
+    }
+    const v = this.output(i);
+    this.outputAscii = this.plainAscii(i);
+    return v;
+  }
+
+  /**
+   * Column `i`'s field for `v`. A value promised ASCII (binary format) is encoded by a length prefix alone.
+   * Others may need UTF-8 bytes or escapes, so repeated ones (constants, memo hits) are encoded once; the check
+   * is not worth it for the prefix: a new string of the same length as the last (phones, zips, long texts) is
+   * compared by its contents (4-5 % of mail_message's time here).
+   */
+  private encodeOutput(v: string | null, i: number, ascii: boolean): string {
+    if (v === null || ascii) return this.encode(v, i, ascii);
+    if (v !== this.lastOutput[i]) {
+      this.lastEncoded[i] = this.encode(v, i, ascii);
+      this.lastOutput[i] = v;
+    }
+    return this.lastEncoded[i]!;
   }
 
   /**
@@ -446,6 +488,7 @@ export class RowRewriter {
     } finally {
       this.onBytes = false;
       this.begin({ buf: Buffer.alloc(0), text: "", ascii: true, staged: -1 }, 0, 0); // drop the references to the huge row
+      this.walked = undefined;
     }
     this.rows++;
     return out;
@@ -475,13 +518,21 @@ export class RowRewriter {
     const count = ((buf[pos]! << 24) | (buf[pos + 1]! << 16)) >> 16;
     if (count !== n) throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1} has ${count} fields, expected ${n}`, { code: "COPY_FORMAT" });
     let p = pos + 2;
+    // A DataView reads the big-endian lengths in one step: the walk took 0.45 µs a res_partner row (45 fields)
+    // byte by byte, 0.21 µs so.
+    if (buf !== this.walked) {
+      this.walked = buf;
+      this.walkedView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const dv = this.walkedView;
+    const { starts, ends } = this;
     for (let k = 0; k < n; k++) {
       if (p + 4 > len) return this.needs(p + 4 - pos);
-      const l = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+      const l = dv.getInt32(p);
       if (l < -1) throw new OperationFailedError(`${this.spec.table}: row ${this.rows + 1} has a field of length ${l}`, { code: "COPY_FORMAT" });
-      this.starts[k] = p;
+      starts[k] = p;
       p += 4 + (l > 0 ? l : 0);
-      this.ends[k] = p;
+      ends[k] = p;
     }
     return p > len ? this.needs(p - pos) : p;
   }
@@ -572,6 +623,17 @@ export abstract class RowOutputTransform extends Transform {
     }
     // Buffer#write stops silently at the end of the buffer: the checks above must leave room for all the rows.
     this.size += this.out.write(rows, this.size, "latin1");
+  }
+
+  /** Appends bytes, copied (`src` may be a view its owner reuses). */
+  protected writeBytes(src: Uint8Array): void {
+    if (this.rows) this.writeRows();
+    if (this.size + src.length > this.out.length) {
+      if (this.size) this.flushOut(true);
+      if (src.length > this.out.length) return this.send(Buffer.from(src));
+    }
+    this.out.set(src, this.size);
+    this.size += src.length;
   }
 
   /** Passes the gathered rows on when there are enough of them (`all`: whatever there is). */

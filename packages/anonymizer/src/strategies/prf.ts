@@ -118,6 +118,7 @@ interface WasmApi {
       ascii: (at: number, len: number) => number;
       has2: (at: number, len: number, a: number, b: number) => number;
       words: (at: number, len: number, out: number, cap: number, a: number, b: number, c: number, d: number, table: number, html: number) => number;
+      assemble: (ops: number, n: number, out: number) => number;
       header: (at: number, len: number, res: number) => number;
       memory: WasmMemory;
     };
@@ -130,6 +131,7 @@ const wasmSipn = wasm.exports.sipn;
 const wasmAscii = wasm.exports.ascii;
 const wasmWords = wasm.exports.words;
 const wasmHas2 = wasm.exports.has2;
+const wasmAssemble = wasm.exports.assemble;
 const wasmHeader = wasm.exports.header;
 const wasmMemory = wasm.exports.memory;
 const KEY_AT = 16; // the key: 16 bytes at 16; the result: 8 bytes at 0
@@ -145,7 +147,15 @@ const LOREM_BYTES = 4096;
 // the output of replaceStagedWords: lorem words may be a little longer than the words they replace
 const WORDS_OUT_AT = LOREM_AT + LOREM_BYTES;
 const WORDS_OUT_BYTES = 2 * MAX_STAGED + 1024;
-const MSG_AT = WORDS_OUT_AT + WORDS_OUT_BYTES; // the message bytes of prfHash
+// Rows written with the out* functions (see outBegin): what to copy (OPS, pairs of i32), the new values (FAKES),
+// and the rows assembled from both (OUT, plus the 8 bytes `assemble` may write past their end).
+const OPS_AT = WORDS_OUT_AT + WORDS_OUT_BYTES;
+const MAX_OPS = 8192;
+const FAKES_AT = OPS_AT + 8 * MAX_OPS;
+const FAKES_BYTES = 256 * 1024;
+const OUT_AT = FAKES_AT + FAKES_BYTES;
+const OUT_BYTES = 256 * 1024;
+const MSG_AT = OUT_AT + OUT_BYTES + 8; // the message bytes of prfHash
 wasmMemory.grow(Math.ceil((MSG_AT + 65536 - wasmMemory.buffer.byteLength) / 65536));
 let words = new Int32Array(wasmMemory.buffer);
 let bytes = Buffer.from(wasmMemory.buffer);
@@ -277,6 +287,8 @@ export function prfHashAscii(key: PrfKey, text: string, normalize: Normalize): n
  */
 export function stageChunk(buf: Uint8Array): number {
   if (buf.length > MAX_CHUNK) return -1;
+  // rows being written copy from the chunk: they are assembled before it is replaced
+  if (opCount) outFlush();
   bytes.set(buf, CHUNK_AT);
   return ++chunkGeneration;
 }
@@ -364,6 +376,116 @@ export function replaceStagedWords(length: number, draw: Draw, html: boolean): s
   if (!loremWritten) writeLoremTable();
   const n = wasmWords(stagedAt, length, WORDS_OUT_AT, WORDS_OUT_BYTES, draw.a, draw.b, draw.c, draw.d, LOREM_AT, html ? 1 : 0);
   return n < 0 ? undefined : bytes.toString("latin1", WORDS_OUT_AT, WORDS_OUT_AT + n);
+}
+
+// Rows assembled in WebAssembly memory (binary COPY format). A row is a list of copies: its untouched bytes from
+// the staged chunk and its new values, whose strings are joined (a rope, no copy) and written into memory with one
+// Buffer#write every few kilobytes; `assemble` then copies everything in order at OUT_AT, and `outSink` gets it.
+// Building each row as a rope of slices of the chunk's string cost four or five strings a field, and writing new
+// values one by one flattened each (most fakes are concatenations) in a call into V8's runtime.
+let outSink: ((bytes: Uint8Array) => void) | undefined;
+/** Copies pending, and the bytes they will write. */
+let opCount = 0;
+let outPending = 0;
+/** Bytes of new values pending: `fakeRope` holds the last of them, not yet written at FAKES_AT + fakesWritten. */
+let fakesLength = 0;
+let fakesWritten = 0;
+let fakeRope = "";
+// The rope is written out at this length: one Buffer#write for many values, and a shallow rope to flatten.
+const ROPE_BYTES = 8 * 1024;
+/** The length of an op that writes a binary COPY NULL; the flag of one that writes a length prefix first. */
+const NULL_OP = -1;
+const PREFIXED = 0x40000000;
+
+/**
+ * Starts writing rows with {@link outRaw}, {@link outField}, {@link outBytes} and {@link outNull}. `sink` is
+ * handed the bytes written so far (a view of WebAssembly memory: copy it during the call) whenever a region
+ * fills, at {@link outFlush} and at {@link outEnd}. One writer at a time: call outEnd before returning to the
+ * event loop.
+ *
+ * @example outBegin((b) => chunks.push(Buffer.from(b))); outRaw(0, 2); outField("abc"); outEnd();
+ */
+export function outBegin(sink: (bytes: Uint8Array) => void): void {
+  outReset();
+  outSink = sink;
+}
+
+/** Hands what is pending to the sink and stops (`discard`: drops it, after a failure). */
+export function outEnd(discard = false): void {
+  if (!discard) outFlush();
+  outReset();
+  outSink = undefined;
+}
+
+function outReset(): void {
+  opCount = outPending = fakesLength = fakesWritten = 0;
+  fakeRope = "";
+}
+
+/** Assembles what is pending and hands it to the sink. */
+export function outFlush(): void {
+  if (opCount === 0) return;
+  if (fakeRope) writeRope();
+  const end = wasmAssemble(OPS_AT, opCount, OUT_AT);
+  outReset();
+  outSink!(bytes.subarray(OUT_AT, end));
+}
+
+function writeRope(): void {
+  fakesWritten += bytes.write(fakeRope, FAKES_AT + fakesWritten, "latin1");
+  fakeRope = "";
+}
+
+function addOp(address: number, length: number): void {
+  const at = (OPS_AT >> 2) + 2 * opCount++;
+  words[at] = address;
+  words[at + 1] = length;
+}
+
+/** Writes bytes `start..end` of the staged chunk (see {@link stageChunk}). */
+export function outRaw(start: number, end: number): void {
+  const n = end - start;
+  if (n <= 0) return;
+  if (opCount === MAX_OPS || outPending + n > OUT_BYTES) {
+    outFlush();
+    if (n > OUT_BYTES) return outSink!(bytes.subarray(CHUNK_AT + start, CHUNK_AT + end));
+  }
+  addOp(CHUNK_AT + start, n);
+  outPending += n;
+}
+
+/** Writes a binary COPY field holding the byte string `s` (each character a byte, below 0x100): its length, then `s`. */
+export function outField(s: string): void {
+  outValue(s, true);
+}
+
+/** Writes the byte string `s` (each character a byte, below 0x100). */
+export function outBytes(s: string): void {
+  outValue(s, false);
+}
+
+function outValue(s: string, prefixed: boolean): void {
+  const n = s.length;
+  const total = prefixed ? n + 4 : n;
+  if (opCount === MAX_OPS || outPending + total > OUT_BYTES || fakesLength + n > FAKES_BYTES) {
+    outFlush();
+    if (total > OUT_BYTES || n > FAKES_BYTES) {
+      if (prefixed) outSink!(Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
+      return outSink!(Buffer.from(s, "latin1"));
+    }
+  }
+  addOp(FAKES_AT + fakesLength, prefixed ? n | PREFIXED : n);
+  outPending += total;
+  fakesLength += n;
+  fakeRope += s;
+  if (fakeRope.length >= ROPE_BYTES) writeRope();
+}
+
+/** Writes a binary COPY NULL field (length -1). */
+export function outNull(): void {
+  if (opCount === MAX_OPS || outPending + 4 > OUT_BYTES) outFlush();
+  addOp(0, NULL_OP);
+  outPending += 4;
 }
 
 /** High 32 bits of the last {@link sipHash} or {@link prfHash}. @example sipHash(key, "x"); const hi = lastHigh(); */

@@ -14,6 +14,12 @@
 ;;
 ;; has2(at, len, a, b): 1 when one of the `len` bytes at `at` is `a` or `b`, else 0.
 ;;
+;; assemble(ops, n, out): writes at `out` the bytes described by `n` (address, length) pairs of i32 at `ops`
+;; and returns where they end. A length of -1 writes a binary COPY NULL (ff ff ff ff); a length with bit 30 set
+;; writes the rest of the length as a 32-bit big-endian integer, then that many bytes (a binary COPY field); any
+;; other, that many bytes. Short runs are copied eight bytes a step, so up to 7 bytes past the end may be written
+;; (and read past each source): the caller leaves that much room. Sources must not overlap the output.
+;;
 ;; header(at, len, res): 1 when the `len` bytes at `at` are one e-mail header `name <address>` in ASCII as
 ;; compile.ts's rewriteAddresses takes it apart: ONE_ADDRESS (`^([^<>,]+)<([^<>,]*)>$`), an `@` somewhere, and a
 ;; name that is not empty and holds no `"` once trimmed of ASCII white space and of one pair of quotes (trimmed
@@ -195,6 +201,45 @@
         (local.set $at (i32.add (local.get $at) (i32.const 1)))
         (br $scan)))
     (i32.const 0))
+
+  (func (export "assemble") (param $ops i32) (param $n i32) (param $out i32) (result i32)
+    (local $end i32) (local $src i32) (local $len i32) (local $stop i32)
+    (local.set $end (i32.add (local.get $ops) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $op
+        (br_if $done (i32.ge_u (local.get $ops) (local.get $end)))
+        (local.set $src (i32.load (local.get $ops)))
+        (local.set $len (i32.load offset=4 (local.get $ops)))
+        (local.set $ops (i32.add (local.get $ops) (i32.const 8)))
+        (if (i32.lt_s (local.get $len) (i32.const 0))
+          (then
+            (i32.store (local.get $out) (i32.const -1))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))
+            (br $op)))
+        (if (i32.and (local.get $len) (i32.const 0x40000000))
+          (then
+            (local.set $len (i32.and (local.get $len) (i32.const 0x3fffffff)))
+            ;; big-endian: the bytes of the length swapped
+            (i32.store (local.get $out)
+              (i32.or
+                (i32.or (i32.shl (local.get $len) (i32.const 24)) (i32.and (i32.shl (local.get $len) (i32.const 8)) (i32.const 0xff0000)))
+                (i32.or (i32.and (i32.shr_u (local.get $len) (i32.const 8)) (i32.const 0xff00)) (i32.shr_u (local.get $len) (i32.const 24)))))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))))
+        (local.set $stop (i32.add (local.get $out) (local.get $len)))
+        ;; memory.copy is a call into V8's runtime: slower than this loop for the short runs of a COPY row
+        (if (i32.gt_u (local.get $len) (i32.const 256))
+          (then (memory.copy (local.get $out) (local.get $src) (local.get $len)))
+          (else
+            (block $copied
+              (loop $step
+                (br_if $copied (i32.ge_u (local.get $out) (local.get $stop)))
+                (i64.store (local.get $out) (i64.load (local.get $src)))
+                (local.set $out (i32.add (local.get $out) (i32.const 8)))
+                (local.set $src (i32.add (local.get $src) (i32.const 8)))
+                (br $step)))))
+        (local.set $out (local.get $stop))
+        (br $op)))
+    (local.get $out))
 
   ;; Draw.next: the next uint32 of sfc32
   (func $next (result i32)
