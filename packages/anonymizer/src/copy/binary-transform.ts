@@ -105,10 +105,13 @@ export class BinaryCopyTransform extends RowOutputTransform {
   private run(buf: Buffer, pos: number): number {
     const bt = byteText(buf, false);
     // Fields are checked for UTF-8 and hashed where they lie (see stageChunk), and rows are written there too
-    // (rowInto); a chunk too big to stage takes the string path (row).
+    // (rowInto); a chunk too big to stage, or met while another transform writes rows there, takes the string
+    // path (row).
     bt.staged = stageChunk(buf);
-    if (bt.staged < 0) return this.tuples(bt, pos, false);
-    outBegin(this.sink);
+    if (bt.staged < 0 || !outBegin(this.sink)) return this.tuples(bt, pos, false);
+    // A full region is passed on in the middle of a row, whose next copies read the staged chunk: what is passed
+    // on waits for the end of the run, lest the next stream's transform run at once and stage its own chunk.
+    this.hold();
     let done = false;
     try {
       const rest = this.tuples(bt, pos, true);
@@ -116,6 +119,7 @@ export class BinaryCopyTransform extends RowOutputTransform {
       return rest;
     } finally {
       outEnd(!done);
+      this.release(!done);
     }
   }
 

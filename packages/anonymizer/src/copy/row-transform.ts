@@ -652,8 +652,27 @@ export abstract class RowOutputTransform extends Transform {
     for (const p of parts) {
       if (!p.length) continue;
       this.stats.bytesOut += p.length;
-      this.push(p);
+      if (this.held) this.held.push(p);
+      else this.push(p);
     }
+  }
+
+  /** Buffers passed on while held (see {@link hold}). */
+  private held: Buffer[] | undefined;
+
+  /**
+   * Keeps what is passed on until {@link release}: passing data on may run the next stream's transform at once,
+   * which must not happen while a row is half written (see BinaryCopyTransform.run).
+   */
+  protected hold(): void {
+    this.held ??= [];
+  }
+
+  /** Passes on what was held (`discard`: drops it, after a failure). */
+  protected release(discard = false): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held && !discard) for (const p of held) this.push(p);
   }
 }
 

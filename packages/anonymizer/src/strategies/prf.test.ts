@@ -244,7 +244,8 @@ test("rows written with the out functions are the bytes asked for, in order, acr
 
   // Discarded after a failure: nothing reaches the sink.
   const dropped: Buffer[] = [];
-  outBegin((b) => dropped.push(Buffer.from(b)));
+  expect(outBegin((b) => dropped.push(Buffer.from(b)))).toBe(true);
+  expect(outBegin(() => {}), "one writer at a time").toBe(false);
   outField("abc");
   outEnd(true);
   expect(dropped).toEqual([]);

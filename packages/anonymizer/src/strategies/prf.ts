@@ -400,14 +400,17 @@ const PREFIXED = 0x40000000;
 /**
  * Starts writing rows with {@link outRaw}, {@link outField}, {@link outBytes} and {@link outNull}. `sink` is
  * handed the bytes written so far (a view of WebAssembly memory: copy it during the call) whenever a region
- * fills, at {@link outFlush} and at {@link outEnd}. One writer at a time: call outEnd before returning to the
- * event loop.
+ * fills, at {@link outFlush} and at {@link outEnd}. One writer at a time, until outEnd (before returning to the
+ * event loop): returns false, and changes nothing, while another writes (a sink passing rows on may run another
+ * transform at once).
  *
- * @example outBegin((b) => chunks.push(Buffer.from(b))); outRaw(0, 2); outField("abc"); outEnd();
+ * @example if (outBegin((b) => chunks.push(Buffer.from(b)))) { outRaw(0, 2); outField("abc"); outEnd(); }
  */
-export function outBegin(sink: (bytes: Uint8Array) => void): void {
+export function outBegin(sink: (bytes: Uint8Array) => void): boolean {
+  if (outSink) return false;
   outReset();
   outSink = sink;
+  return true;
 }
 
 /** Hands what is pending to the sink and stops (`discard`: drops it, after a failure). */
