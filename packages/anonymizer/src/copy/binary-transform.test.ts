@@ -306,12 +306,12 @@ test("binary fields of a staged chunk are transformed from their bytes (fromChun
   expect(calls).toBe(2);
 
   // Real rules: the same fakes as the string path, for ASCII values (from bytes) and others (from strings).
-  const rules = ["name", "phone", "city", "html", { strategy: "hash", length: 12 }, { strategy: "fake", method: "person.jobTitle" }, "email"] as const;
+  const rules = ["name", "phone", "city", "html", { strategy: "hash", length: 12 }, { strategy: "fake", method: "person.jobTitle" }, "email", { strategy: "mask", keepFirst: 2 }, { strategy: "mask", keepFirst: 1, keepLast: 3, char: "#" }] as const;
   const values = [
-    ["Jane Doe", "+32 2 555 01 02", "Brussels", "<p>Hello <b>Jane</b> &amp; co</p>", "REF001", "Manager", " Jane@Example.COM"],
-    [" JANE DOE ", "+3225550102", "Bruxelles", '<a href="mailto:j@x.org">Jane</a>', "REF001", "Manager", '"Jane Doe" <jane@example.com>'],
-    ["Zoë Müller", "+32 (0)2 555 01 02", "Liège", "<p>Zoë</p>", "RÉF", "Gérant", "zoë@example.com"],
-    [null, null, "", "", "", null, "a@x.org, b@y.org"],
+    ["Jane Doe", "+32 2 555 01 02", "Brussels", "<p>Hello <b>Jane</b> &amp; co</p>", "REF001", "Manager", " Jane@Example.COM", "BE0123456789", "IBAN BE71 0961 2345 6769"],
+    [" JANE DOE ", "+3225550102", "Bruxelles", '<a href="mailto:j@x.org">Jane</a>', "REF001", "Manager", '"Jane Doe" <jane@example.com>', "B", "abcd"],
+    ["Zoë Müller", "+32 (0)2 555 01 02", "Liège", "<p>Zoë</p>", "RÉF", "Gérant", "zoë@example.com", "Zoë", "ÉÉÉÉÉ🎉"],
+    [null, null, "", "", "", null, "a@x.org, b@y.org", "", null],
   ];
   const reference = new Anonymizer({ secret: "s" });
   const strings = { original: () => null, output: () => null };

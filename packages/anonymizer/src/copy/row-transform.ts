@@ -104,7 +104,22 @@ export interface ByteText {
  * @example const chunk = byteText(buffer)
  */
 export function byteText(buf: Buffer, ascii = isAscii(buf)): ByteText {
-  return { buf, text: buf.toString("latin1"), ascii, staged: -1 };
+  return new ChunkText(buf, ascii);
+}
+
+/** {@link ByteText} whose string is made when first read: binary rows rewritten from their bytes need none. */
+class ChunkText implements ByteText {
+  staged = -1;
+  private decoded: string | undefined;
+
+  constructor(
+    readonly buf: Buffer,
+    readonly ascii: boolean,
+  ) {}
+
+  get text(): string {
+    return (this.decoded ??= this.buf.toString("latin1"));
+  }
 }
 
 const MAX_BUFFER_LENGTH = constants.MAX_LENGTH;
@@ -212,7 +227,7 @@ export class RowRewriter {
   /** Binary format, per text column: the transform's {@link ColumnTransform.fromChunk}, if any. */
   private readonly fromChunk: (((start: number, length: number) => string | null | undefined) | undefined)[];
   private readonly view: RowView;
-  private chunk: ByteText = { buf: Buffer.alloc(0), text: "", ascii: true, staged: -1 };
+  private chunk: ByteText = byteText(Buffer.alloc(0), true);
   private rowStart = 0;
   private rowEnd = 0;
   private splitUpTo = -1;
@@ -283,12 +298,12 @@ export class RowRewriter {
     this.ensureSplit(i);
     const s = this.starts[i]!;
     const e = this.ends[i]!;
-    const { text } = this.chunk;
     let v: string | null;
     if (this.kinds) v = this.originalBinary(i, s, e);
     else if (this.onBytes) v = decodeField(this.chunk.buf, s, e);
-    else if (e - s === 2 && text.charCodeAt(s) === 0x5c && text.charCodeAt(s + 1) === 0x4e) v = null;
+    else if (e - s === 2 && this.chunk.text.charCodeAt(s) === 0x5c && this.chunk.text.charCodeAt(s + 1) === 0x4e) v = null;
     else {
+      const { text } = this.chunk;
       v = text.slice(s, e);
       if ((this.chunk.ascii ? BACKSLASH.test(v) : NEEDS_DECODE.test(v))) v = decodeField(this.chunk.buf, s, e);
       else this.rawStarts[i] = s;
@@ -300,7 +315,7 @@ export class RowRewriter {
 
   // A binary field is its 4-byte length (-1: NULL), then the value.
   private originalBinary(i: number, s: number, e: number): string | null {
-    const { buf, text } = this.chunk;
+    const { buf } = this.chunk;
     if (buf[s] === 0xff) return null;
     const kind = this.kinds![i]!;
     if (kind !== "text" || this.onBytes) {
@@ -312,7 +327,7 @@ export class RowRewriter {
     }
     // Binary chunks are never all ASCII (lengths, numbers), so the field's own bytes are checked: in WebAssembly
     // when the chunk is there (a regular expression on the slice costs about 100 ns a field; a loop in JS more).
-    const v = text.slice(s + 4, e);
+    const v = this.chunk.text.slice(s + 4, e);
     if (this.inWasm() ? !chunkAscii(s + 4, e) : NON_ASCII.test(v)) return buf.toString("utf8", s + 4, e);
     this.rawStarts[i] = s + 4;
     return v;
@@ -472,7 +487,7 @@ export class RowRewriter {
    * untouched ranges come back as views of `buf`.
    */
   rowBytes(buf: Buffer, start: number, end: number): Buffer[] {
-    this.begin({ buf, text: "", ascii: false, staged: -1 }, start, end);
+    this.begin(byteText(buf, false), start, end); // (its string is never made: onBytes reads bytes)
     this.onBytes = true;
     const out: Buffer[] = [];
     try {
@@ -487,7 +502,7 @@ export class RowRewriter {
       throw this.failure(e);
     } finally {
       this.onBytes = false;
-      this.begin({ buf: Buffer.alloc(0), text: "", ascii: true, staged: -1 }, 0, 0); // drop the references to the huge row
+      this.begin(byteText(Buffer.alloc(0), true), 0, 0); // drop the references to the huge row
       this.walked = undefined;
     }
     this.rows++;

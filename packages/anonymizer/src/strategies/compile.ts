@@ -3,7 +3,7 @@ import { OperationFailedError, UsageError } from "@odoo-deploy/core/base";
 import { matchName } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
 import { localeData, localeFaker, type Gen, type LocaleData } from "./locale.js";
-import { deriveKey, domainKey, Draw, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, chunkHasEither, chunkHeader, headerParts, stageFromChunk, type PrfKey } from "./prf.js";
+import { chunkAscii, chunkHasEither, chunkHeader, chunkLatin1, deriveKey, domainKey, Draw, headerParts, lastHigh, Normalize, prfHash, prfHashAscii, prfHashStaged, replaceStagedWords, stageFromChunk, type PrfKey } from "./prf.js";
 import { loremOfLength, NON_ASCII, replaceHtmlText, replaceWords } from "./text.js";
 
 /** The values of one row a transform may read: other columns' originals and anonymized values. */
@@ -345,7 +345,7 @@ export class Anonymizer {
         const ch = r.char ?? "*";
         const fill: string[] = []; // ch repeated k times, at k (for the lengths met)
         const masked = (k: number) => (k < 256 ? (fill[k] ??= ch.repeat(k)) : ch.repeat(k));
-        return promising((v) => {
+        const t = promising((v) => {
           this.fakeValues++;
           // Counted in characters: text with surrogate pairs (emoji) is split into code points first.
           if (SURROGATE.test(v)) {
@@ -357,6 +357,14 @@ export class Anonymizer {
           if (n <= first + last) return masked(n);
           return v.slice(0, first) + masked(n - first - last) + (last ? v.slice(n - last) : "");
         }, NON_ASCII.test(ch) ? undefined : "asciiIn");
+        // From a field's ASCII bytes (a byte a character), without the original's string.
+        const fromChunk = (start: number, n: number): string | undefined => {
+          if (!chunkAscii(start, start + n)) return undefined;
+          this.fakeValues++;
+          if (n <= first + last) return masked(n);
+          return (first ? chunkLatin1(start, start + first) : "") + masked(n - first - last) + (last ? chunkLatin1(start + n - last, start + n) : "");
+        };
+        return Object.assign(t, { fromChunk });
       }
       case "template": {
         const parts = r.template.split(/\{\{\s*([^}\s]+)\s*\}\}/);

@@ -331,6 +331,14 @@ export function chunkHeader(start: number, length: number): boolean {
   return true;
 }
 
+/** The string of bytes `start..end` of the staged chunk, a character a byte (latin1). */
+export function chunkLatin1(start: number, end: number): string {
+  if (end - start > 16) return bytes.toString("latin1", CHUNK_AT + start, CHUNK_AT + end);
+  let s = "";
+  for (let i = CHUNK_AT + start; i < CHUNK_AT + end; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
 /** {@link stageBytes} for bytes `start..end` of the staged chunk: nothing is copied. */
 export function stageFromChunk(start: number, end: number): number {
   const n = end - start;
