@@ -414,8 +414,8 @@ export class RowRewriter {
    * staged chunk.
    */
   rowInto(chunk: ByteText, start: number, end: number): boolean {
-    if (!this.kinds || chunk.staged !== stagedChunk()) return false;
     this.begin(chunk, start, end);
+    if (!this.kinds || !this.inWasm()) return false;
     try {
       let raw = start;
       for (const i of this.ruled) {

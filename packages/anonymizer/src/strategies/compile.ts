@@ -345,24 +345,27 @@ export class Anonymizer {
         const ch = r.char ?? "*";
         const fill: string[] = []; // ch repeated k times, at k (for the lengths met)
         const masked = (k: number) => (k < 256 ? (fill[k] ??= ch.repeat(k)) : ch.repeat(k));
+        // The masked form of a value of n characters, whose kept ones `keep` gives (from its string, its code
+        // points or its bytes).
+        const maskOf = <S>(n: number, src: S, keep: (src: S, from: number, to: number) => string) =>
+          n <= first + last ? masked(n) : (first ? keep(src, 0, first) : "") + masked(n - first - last) + (last ? keep(src, n - last, n) : "");
+        const ofString = (s: string, from: number, to: number) => s.slice(from, to);
+        const ofCodePoints = (c: string[], from: number, to: number) => c.slice(from, to).join("");
+        const ofChunk = (at: number, from: number, to: number) => chunkLatin1(at + from, at + to);
         const t = promising((v) => {
           this.fakeValues++;
           // Counted in characters: text with surrogate pairs (emoji) is split into code points first.
           if (SURROGATE.test(v)) {
             const chars = [...v];
-            if (chars.length <= first + last) return masked(chars.length);
-            return chars.slice(0, first).join("") + masked(chars.length - first - last) + (last ? chars.slice(-last).join("") : "");
+            return maskOf(chars.length, chars, ofCodePoints);
           }
-          const n = v.length;
-          if (n <= first + last) return masked(n);
-          return v.slice(0, first) + masked(n - first - last) + (last ? v.slice(n - last) : "");
+          return maskOf(v.length, v, ofString);
         }, NON_ASCII.test(ch) ? undefined : "asciiIn");
         // From a field's ASCII bytes (a byte a character), without the original's string.
         const fromChunk = (start: number, n: number): string | undefined => {
           if (!chunkAscii(start, start + n)) return undefined;
           this.fakeValues++;
-          if (n <= first + last) return masked(n);
-          return (first ? chunkLatin1(start, start + first) : "") + masked(n - first - last) + (last ? chunkLatin1(start + n - last, start + n) : "");
+          return maskOf(n, start, ofChunk);
         };
         return Object.assign(t, { fromChunk });
       }
@@ -559,7 +562,8 @@ function rewriteAddresses(v: string, addr: (a: string, at?: number) => string, d
   }
   let out = "";
   for (let start = 0; start <= v.length; ) {
-    const end = elementEnd(v, start);
+    const comma = unquotedIndex(v, start, 0x2c);
+    const end = comma < 0 ? v.length : comma;
     if (start > 0) out += ",";
     out += rewriteElement(v.slice(start, end), addr, display);
     start = end + 1;
@@ -567,21 +571,24 @@ function rewriteAddresses(v: string, addr: (a: string, at?: number) => string, d
   return out;
 }
 
-/** Where the list element starting at `start` ends: the next comma outside quotes and `<…>`, or the end. */
-function elementEnd(v: string, start: number): number {
+/**
+ * The offset of the first `c` (`,` or `<`) in `v` from `start` outside quotes (a backslash escaping the next
+ * character in them) and outside `<…>`, or -1.
+ */
+function unquotedIndex(v: string, start: number, c: number): number {
   let quoted = false;
   let bracketed = false;
   for (let i = start; i < v.length; i++) {
-    const c = v.charCodeAt(i);
+    const x = v.charCodeAt(i);
     if (quoted) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
-      else if (c === 0x22) quoted = false;
-    } else if (c === 0x22) quoted = true;
-    else if (c === 0x3c) bracketed = true;
-    else if (c === 0x3e) bracketed = false;
-    else if (c === 0x2c && !bracketed) return i;
+      if (x === 0x5c) i++;
+      else if (x === 0x22) quoted = false;
+    } else if (x === 0x22) quoted = true;
+    else if (x === c && !bracketed) return i;
+    else if (x === 0x3c) bracketed = true;
+    else if (x === 0x3e) bracketed = false;
   }
-  return v.length;
+  return -1;
 }
 
 /** One element of an address list (see rewriteAddresses), its leading white space kept. */
@@ -589,7 +596,7 @@ function rewriteElement(e: string, addr: (a: string) => string, display: (n: str
   const text = e.trim();
   if (!text) return e;
   const lead = e.slice(0, leadingSpace(e));
-  const lt = bracketStart(text);
+  const lt = unquotedIndex(text, 0, 0x3c);
   if (lt >= 0) {
     const gt = text.indexOf(">", lt);
     const a = addr(text.slice(lt + 1, gt < 0 ? text.length : gt));
@@ -598,20 +605,6 @@ function rewriteElement(e: string, addr: (a: string) => string, display: (n: str
     return name ? `${lead}${nameOf(name, display)} <${a}>` : `${lead}<${a}>`;
   }
   return lead + (AT.test(text) ? addr(text) : nameOf(text, display));
-}
-
-/** The offset of the first `<` of `text` outside quotes, or -1. */
-function bracketStart(text: string): number {
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quoted) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) quoted = false;
-    } else if (c === 0x22) quoted = true;
-    else if (c === 0x3c) return i;
-  }
-  return -1;
 }
 
 /** A fake display name for `name` (trimmed), quoted when it was: its quotes and escapes are not part of the name. */

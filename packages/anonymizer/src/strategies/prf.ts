@@ -447,6 +447,11 @@ function writeRope(): void {
   fakeRope = "";
 }
 
+/** Whether one more copy, writing `bytes` bytes of which `fake` from the new values, fits the regions. */
+function fits(bytes: number, fake: number): boolean {
+  return opCount < MAX_OPS && outPending + bytes <= OUT_BYTES && fakesLength + fake <= FAKES_BYTES;
+}
+
 function addOp(address: number, length: number): void {
   const at = (OPS_AT >> 2) + 2 * opCount++;
   words[at] = address;
@@ -457,7 +462,7 @@ function addOp(address: number, length: number): void {
 export function outRaw(start: number, end: number): void {
   const n = end - start;
   if (n <= 0) return;
-  if (opCount === MAX_OPS || outPending + n > OUT_BYTES) {
+  if (!fits(n, 0)) {
     outFlush();
     if (n > OUT_BYTES) return outSink!(bytes.subarray(CHUNK_AT + start, CHUNK_AT + end));
   }
@@ -478,7 +483,7 @@ export function outBytes(s: string): void {
 function outValue(s: string, prefixed: boolean): void {
   const n = s.length;
   const total = prefixed ? n + 4 : n;
-  if (opCount === MAX_OPS || outPending + total > OUT_BYTES || fakesLength + n > FAKES_BYTES) {
+  if (!fits(total, n)) {
     outFlush();
     if (total > OUT_BYTES || n > FAKES_BYTES) {
       if (prefixed) outSink!(Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
@@ -494,7 +499,7 @@ function outValue(s: string, prefixed: boolean): void {
 
 /** Writes a binary COPY NULL field (length -1). */
 export function outNull(): void {
-  if (opCount === MAX_OPS || outPending + 4 > OUT_BYTES) outFlush();
+  if (!fits(4, 0)) outFlush();
   addOp(0, NULL_OP);
   outPending += 4;
 }
