@@ -21,17 +21,23 @@ export {
   type OdooDeployErrorOptions,
 } from "./errors.js";
 export { timedCheck, durationSince, type Check, type CheckStatus, type ReportBase, type EventBase, type EventHandler } from "./report.js";
+export { StepRecorder, type StepEvent, type StepFailure, type StepOutcome, type StepRecorderOptions } from "./steps.js";
 export { Redactor, redactText, redactUrl } from "./util/redact.js";
 export { parseDuration, formatDuration, formatBytes } from "./util/duration.js";
+export { globToRegExp, type GlobOptions } from "./plan/classify.js";
 export {
   connect,
+  clientConfig,
   withClient,
   translatePgError,
+  typedQueryError,
   parseDbUrl,
   withDatabase,
   libpqEnv,
+  conninfoDatabase,
   quoteIdent,
   type Queryable,
   type ConnectOptions,
   type DbUrlParts,
 } from "./db/connection.js";
+export { describeStatement, type DescribedStatement } from "./db/statement.js";

@@ -13,6 +13,7 @@ export * from "./base.js";
 // Odoo database helpers
 export {
   DEPLOYED_REVISION_KEY,
+  DEPLOYED_IMAGE_KEY,
   INSTALLED_CHECKSUMS_KEY,
   getConfigParameter,
   setConfigParameter,
@@ -24,6 +25,30 @@ export {
   type InspectEvent,
   type ModuleStateCounts,
 } from "./db/inspect.js";
+
+// Which database a URL reaches, decided by the servers (issue 22)
+export {
+  databaseIdentity,
+  assertDistinctDatabases,
+  type DatabaseIdentity,
+  type ServerIdentity,
+  type IdentityOptions,
+  type DistinctDatabasesOptions,
+  type DistinctDatabases,
+  type SameServerEvidence,
+} from "./db/identity.js";
+// Temporary databases and work directories that killed runs cannot leave behind for good (issue 22)
+export {
+  createTemporaryDatabase,
+  removeLeftoverDatabases,
+  type TemporaryDatabase,
+  type TemporaryDatabaseOptions,
+  type TemporaryDatabaseMarker,
+  type RemoveLeftoverDatabasesOptions,
+  type LeftoverDatabases,
+} from "./db/temporary.js";
+export { createWorkDir, removeLeftoverWorkDirs, WORK_DIR_OWNER_FILE, type WorkDir, type LeftoverWorkDirs } from "./util/work-dir.js";
+export { currentOwner, ownerMayBeRunning, type ProcessOwner } from "./util/process-owner.js";
 
 // Runners
 export type {
@@ -59,12 +84,15 @@ export { copyToRunner, copyFromRunner, type CopyReport, type CopyToRunnerOptions
 // Addons and deploy planning (issue 4)
 export {
   parseManifest,
+  manifestText,
+  toPyValue,
   parsePythonLiteral,
   ManifestSyntaxError,
   type AddonManifest,
   type PyValue,
 } from "./addons/manifest.js";
-export { discoverAddons, MANIFEST_NAMES, type AddonInfo, type DiscoverAddonsOptions } from "./addons/discover.js";
+export { readPythonLiteral, pyEquals, MAX_NESTING, type PyLiteral } from "./addons/python-literal.js";
+export { discoverAddons, MANIFEST_NAMES, type AddonInfo, type DiscoverAddonsOptions, type UnreadableAddon } from "./addons/discover.js";
 export { findCycles, topologicalOrder, closure } from "./addons/graph.js";
 export {
   computeAddonChecksum,
@@ -82,6 +110,7 @@ export {
 export {
   classifyChanges,
   globToRegExp,
+  type GlobOptions,
   DEFAULT_CLASSIFICATION_RULES,
   type ChangeEffect,
   type ClassificationRule,
@@ -109,8 +138,9 @@ export {
 export { restoreDatabase, type RestoreDatabaseOptions, type RestoreReport } from "./backup/restore.js";
 export { listBackups, type ListBackupsOptions, type ListBackupsReport, type BackupListEntry } from "./backup/list.js";
 export { pruneBackups, type PruneBackupsOptions, type PruneReport } from "./backup/prune.js";
-export { locateBackup, readManifest, MANIFEST_FILE, DUMP_FILE, FILESTORE_FILE, type LocatedBackup } from "./backup/manifest.js";
-export { parsePgToolVersion, assertPgDumpFits, serverMajor, type PgToolVersion } from "./backup/pg-tools.js";
+export { locateBackup, readManifest, isPlainFileName, MANIFEST_FILE, DUMP_FILE, FILESTORE_FILE, type LocatedBackup } from "./backup/manifest.js";
+export { parsePgToolVersion, assertPgDumpFits, serverMajor, runPgTool, toolFailure, type PgToolVersion, type RunPgToolOptions } from "./backup/pg-tools.js";
+export { openDumpSnapshot, type DumpSnapshot, type SnapshotTable } from "./backup/snapshot.js";
 export { countAllRows, odooManifestFields } from "./backup/snapshot.js";
 export { REQUIRED_ODOO_TABLES } from "./backup/dump-scan.js";
 export type {
@@ -131,11 +161,32 @@ export {
   databaseExists,
   asideDatabaseName,
   fitDatabaseName,
+  inRenameTransaction,
+  serverIdentity,
   MAX_IDENTIFIER_BYTES,
   type SwapDatabaseOptions,
   type SwapResult,
   type RenameDatabaseOptions,
+  type RenameTransactionOptions,
 } from "./db/swap.js";
+// A database and its filestore swapped recoverably (journal, crash recovery) — issue 22
+export {
+  prepareSwap,
+  recoverSwaps,
+  defaultJournalDir,
+  type PrepareSwapOptions,
+  type PreparedSwap,
+  type SwapCommitOptions,
+  type SwapCommitResult,
+  type SwapJournal,
+  type RecoverSwapsOptions,
+  type RecoverSwapsReport,
+  type RecoveredSwap,
+  type SwapRecoveryEvent,
+} from "./db/recoverable-swap.js";
+export { newRunId, isRunId, compactTimestamp } from "./util/run-id.js";
+export { typedFsError } from "./backup/files.js";
+export { filestorePerms, FilestoreEntries, type FilestorePerms, type FilestoreContents } from "./backup/filestore.js";
 
 // Migrate: odoo-bin updates verified by exit code, log and database (issue 6)
 export {
@@ -177,6 +228,7 @@ export {
 export { adaptVersion, seriesOf } from "./migrate/versions.js";
 export {
   clickOdooUpdateLockKey,
+  deployLockKey,
   acquireUpdateLock,
   releaseUpdateLock,
   type AcquireUpdateLockOptions,
@@ -188,3 +240,35 @@ export { otherSessions, describeSessions, OWN_APPLICATION_PREFIX, type OtherSess
 // Health and neutralize (issue 6, part A)
 export { waitForHealthy, type WaitForHealthyOptions, type HealthEvent, type HealthReport } from "./health/index.js";
 export { neutralizeDatabase, type NeutralizeDatabaseOptions, type NeutralizeEvent, type NeutralizeReport } from "./neutralize/index.js";
+
+// Service control: Docker container, Compose service, systemd unit, commands (issue 18)
+export type { ServiceControl, ServiceKind, ServiceState, ServiceTarget } from "./service/types.js";
+export { createServiceControl, type ServiceSpec } from "./service/create.js";
+export { createDockerService, DockerService, type DockerServiceOptions } from "./service/docker.js";
+export { createComposeService, type ComposeServiceOptions } from "./service/compose.js";
+export { createSystemdService, type SystemdServiceOptions } from "./service/systemd.js";
+export { createCommandsService, type CommandsServiceOptions } from "./service/commands.js";
+
+// Deploy and rollback (issue 18)
+export { deployOdoo } from "./deploy/deploy-odoo.js";
+export { rollbackDeploy } from "./rollback/rollback-deploy.js";
+export { listDeploys, type ListDeploysOptions, type ListDeploysReport, type DeployListEntry } from "./deploy/list.js";
+export { DeployJournal, journalDir, newDeployId, deployNames, type DeployJournalEntry, type DeployStatus, type DeployedCode, type RollbackPointRecord } from "./deploy/journal.js";
+export { rowsWrittenSince, describeRowsWritten, type RowsWritten } from "./rollback/data-since.js";
+export { notify, type NotifyOutcome } from "./deploy/notify.js";
+export type { DeployOdooOptions, DeployTargetOptions, DeployReport, DeployEvent, DryRunStep, RollbackDeployOptions, RollbackReport } from "./deploy/types.js";
+export {
+  createRollbackPoint,
+  restoreRollbackPointDatabase,
+  restoreRollbackPointFilestore,
+  cloneAvailability,
+  dropDeployDatabase,
+  type FilestoreLocation,
+  type RollbackPointOptions,
+  type RestoreRollbackPointOptions,
+} from "./deploy/rollback-point.js";
+export { checkServiceHealth, type ServiceHealthOptions } from "./deploy/health.js";
+export { FilestoreOps, siblingFilestore } from "./deploy/filestore-ops.js";
+export { acquireDeployLock, type DeployLock } from "./deploy/lock.js";
+// Every event of the package, as one union keyed by `type`
+export type { CoreEvent } from "./events.js";

@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { OperationFailedError, throwIfAborted, UsageError } from "../errors.js";
-import { parseManifest, type AddonManifest } from "./manifest.js";
+import { ManifestSyntaxError } from "./manifest-error.js";
+import { manifestText, parseManifest, type AddonManifest } from "./manifest.js";
 
 /** Manifest file names, in the order Odoo looks for them. */
 export const MANIFEST_NAMES = ["__manifest__.py", "__openerp__.py"] as const;
@@ -19,18 +20,32 @@ export interface AddonInfo {
   manifest: AddonManifest;
 }
 
+/** An addon whose manifest Odoo cannot read (not a Python literal, not UTF-8, not a dict): Odoo skips it. */
+export interface UnreadableAddon {
+  name: string;
+  dir: string;
+  addonsPath: string;
+  manifestFile: string;
+  error: ManifestSyntaxError;
+}
+
 /** Options of {@link discoverAddons}. */
 export interface DiscoverAddonsOptions {
   /** Directories holding addons; relative ones are resolved against `cwd`. */
   addonsPaths: readonly string[];
   cwd?: string;
+  /**
+   * Receives each addon whose manifest cannot be read, which is then left out (as Odoo leaves it out). Without
+   * it, such a manifest is thrown as a {@link ManifestSyntaxError}.
+   */
+  onUnreadable?: (addon: UnreadableAddon) => void;
   signal?: AbortSignal;
 }
 
 /**
  * Finds the addons in several addons paths: each directory (or symlink to one) holding `__manifest__.py`
- * (or `__openerp__.py`). A module name found in two paths is an error naming both; a missing addons path is
- * a usage error.
+ * (or `__openerp__.py`), its manifest read as Odoo reads it. A module name found in two paths is an error naming
+ * both; a missing addons path is a usage error; an unreadable manifest goes to `onUnreadable` (or is thrown).
  *
  * @example
  * const addons = await discoverAddons({ addonsPaths: ["addons", "vendor/oca-web"], cwd: repoDir });
@@ -38,6 +53,7 @@ export interface DiscoverAddonsOptions {
  */
 export async function discoverAddons(options: DiscoverAddonsOptions): Promise<Map<string, AddonInfo>> {
   const found = new Map<string, AddonInfo>();
+  const unreadable = new Map<string, UnreadableAddon>();
   for (const given of options.addonsPaths) {
     throwIfAborted(options.signal);
     const root = path.resolve(options.cwd ?? process.cwd(), given);
@@ -48,30 +64,37 @@ export async function discoverAddons(options: DiscoverAddonsOptions): Promise<Ma
       throw new UsageError(`addons path not found: ${given} (${root})`, { code: "ADDONS_PATH_NOT_FOUND", cause: e, details: { addonsPath: given } });
     }
     const addons = await Promise.all(
-      names.map(async (name): Promise<AddonInfo | undefined> => {
+      names.map(async (name): Promise<AddonInfo | UnreadableAddon | undefined> => {
         const dir = path.join(root, name);
         const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
         if (!isDir) return undefined;
         for (const manifestFile of MANIFEST_NAMES) {
           const file = path.join(dir, manifestFile);
-          let text: string;
+          let bytes: Buffer;
           try {
-            text = await readFile(file, "utf8");
+            bytes = await readFile(file);
           } catch {
             continue;
           }
-          return { name, dir, addonsPath: given, manifestFile, manifest: parseManifest(text, file) };
+          try {
+            return { name, dir, addonsPath: given, manifestFile, manifest: parseManifest(manifestText(bytes, file), file) };
+          } catch (e) {
+            if (!(e instanceof ManifestSyntaxError) || !options.onUnreadable) throw e;
+            return { name, dir, addonsPath: given, manifestFile, error: e };
+          }
         }
         return undefined;
       }),
     );
     for (const a of addons) {
       if (!a) continue;
-      const other = found.get(a.name);
+      const other = found.get(a.name) ?? unreadable.get(a.name);
       if (other) throw duplicateModuleError(a.name, other.dir, a.dir);
-      found.set(a.name, a);
+      if ("error" in a) unreadable.set(a.name, a);
+      else found.set(a.name, a);
     }
   }
+  for (const u of unreadable.values()) options.onUnreadable!(u);
   return found;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ManifestSyntaxError, parseManifest, parsePythonLiteral } from "./manifest.js";
+import { ManifestSyntaxError, manifestText, parseManifest, parsePythonLiteral } from "./manifest.js";
 
 describe("parsePythonLiteral", () => {
   test("reads comments, trailing commas, implicit concatenation, triple quotes and tuples", () => {
@@ -58,24 +58,41 @@ things""",
     }
     expect(err).toBeInstanceOf(ManifestSyntaxError);
     const e = err as ManifestSyntaxError;
-    expect(e.message).toBe("addons/x/__manifest__.py:3:14: unsupported name 'open' (only literals are allowed; nothing is executed)");
+    expect(e.message).toBe("addons/x/__manifest__.py:3:14: 'open' is a name: only literals are allowed (nothing is executed)");
     expect([e.line, e.column, e.code]).toEqual([3, 14, "MANIFEST_SYNTAX"]);
   });
 
   test.each([
-    ["{'a': 'b'", "m.py:1:10: expected ',' or '}' to continue the dict opened at line 1, found end of file"],
+    ["{'a': 'b'", "m.py:1:1: '{' was never closed"],
     ["{'a': 'b\n'}", "m.py:1:7: unterminated string (newline in a single-quoted string)"],
-    ["{'a': 1 + 2}", "m.py:1:9: expected ',' or '}' to continue the dict opened at line 1, found '+'"],
-    ["{'a', 'b'}", "m.py:1:5: sets are not supported (expected ':' after a dict key)"],
-    ["{'a': f'x'}", "m.py:1:7: unsupported name 'f' (only literals are allowed; nothing is executed)"],
-    ["{} {}", "m.py:1:4: unexpected '{' after the manifest's value"],
-    ["{'a': [1, 2 3]}", "m.py:1:13: expected ',' or ']' to continue the list opened at line 1, found '3'"],
+    ["{'a': 1 + 2}", "m.py:1:9: an operation: only a complex number such as 1+2j may be written with + or -"],
+    ["{'a': f'x'}", "m.py:1:7: f-strings are not literals (Odoo's ast.literal_eval refuses them)"],
+    ["{} {}", "m.py:1:4: unexpected '{' after the value"],
+    ["{'a': [1, 2 3]}", "m.py:1:13: expected ',' or ']' to continue the list opened at line 1, found a number"],
+    ["\ufeff{}", "m.py:1:1: unexpected U+FEFF"],
+    ["{'a': 1 @ 2}", "m.py:1:9: expected ',' or '}' to continue the dict opened at line 1, found '@'"],
   ])("rejects %j", (src, message) => {
     expect(() => parsePythonLiteral(src, "m.py")).toThrow(message);
   });
 });
 
+describe("manifestText", () => {
+  test("reads UTF-8 with universal newlines; anything else is an error naming where, as Odoo's read fails", () => {
+    expect(manifestText(Buffer.from("{'name': 'Caf\u00e9'}\r\n{\r}"), "m.py")).toBe("{'name': 'Café'}\n{\n}");
+    const latin1 = Buffer.concat([Buffer.from("{\n  'name': 'Caf"), Buffer.from([0xe9]), Buffer.from("',\n}\n")]);
+    expect(() => manifestText(latin1, "addons/x/__manifest__.py")).toThrow("addons/x/__manifest__.py:2:15: not UTF-8 (Odoo reads manifests as UTF-8): byte 0xE9 at offset 16");
+    // A byte order mark is kept (Odoo's open() keeps it), and Python then refuses it.
+    expect(() => parseManifest(manifestText(Buffer.from("\ufeff{'name': 'x'}"), "m.py"), "m.py")).toThrow("m.py:1:1: unexpected U+FEFF");
+  });
+});
+
 describe("parseManifest", () => {
+  test("manifests of 17 and 18: depends and auto_install as sets or tuples", () => {
+    const m = parseManifest("{'name': 'CRM Livechat', 'depends': {'crm', 'im_livechat'}, 'auto_install': ('crm',), 'version': '1.0'}", "crm_livechat/__manifest__.py");
+    expect(m).toMatchObject({ depends: ["crm", "im_livechat"], autoInstall: ["crm"], version: "1.0" });
+    expect(m.raw.depends).toEqual(["crm", "im_livechat"]);
+  });
+
   test("applies Odoo's defaults and normalises auto_install", () => {
     const m = parseManifest("{'name': 'A', 'depends': ['base'], 'auto_install': True}", "a/__manifest__.py");
     expect(m).toMatchObject({ name: "A", depends: ["base"], installable: true, autoInstall: true });

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { test, expect, describe } from "@odoo-deploy/testkit/vitest";
-import { AbortedError, EnvironmentError, OperationFailedError } from "../errors.js";
+import { AbortedError, EnvironmentError } from "../errors.js";
 import { backupDatabase } from "./backup.js";
 import { verifyBackup } from "./verify.js";
 import { restoreDatabase } from "./restore.js";
@@ -59,11 +59,14 @@ describe("backup failures", () => {
           killed = true;
         }
       },
-    }).catch((e: unknown) => e);
+    });
     expect(killed).toBe(true);
-    expect(err).toBeInstanceOf(OperationFailedError);
-    expect((err as OperationFailedError).code).toBe("PG_DUMP_FAILED");
-    expect((err as Error).message).toMatch(/^pg_dump failed dumping .* \(exit by signal\)/);
+    // A judged failure: ok false, the failed step and pg_dump's error in the report (steps.ts).
+    expect(err.ok).toBe(false);
+    expect(err.path).toBeUndefined();
+    expect(err.steps.at(-1)).toMatchObject({ name: "dump", status: "failed" });
+    expect(err.failure?.code).toBe("PG_DUMP_FAILED");
+    expect(err.failure?.message).toMatch(/^pg_dump failed dumping .* \(exit by signal\)/);
     expect(readdirSync(out)).toEqual([]);
     rmSync(out, { recursive: true, force: true });
   });
@@ -78,13 +81,14 @@ describe("backup failures", () => {
       const url = new URL(pg.tcpUrl(db.name));
       url.username = role;
       const out = tempDir("bk-out-");
-      const err = await backupDatabase({ dbUrl: url.toString(), directory: out, verify: false }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(OperationFailedError);
-      expect((err as Error).message).toContain("permission denied for table secret");
-      expect(String((err as OperationFailedError).details.stderr)).toContain("permission denied");
+      const err = await backupDatabase({ dbUrl: url.toString(), directory: out, verify: false });
+      expect(err.ok).toBe(false);
+      expect(err.steps.at(-1)).toMatchObject({ name: "dump", status: "failed" });
+      expect(err.failure?.message).toContain("permission denied for table secret");
+      expect(String(err.failure?.details.stderr)).toContain("permission denied");
       expect(readdirSync(out)).toEqual([]);
-      const zipErr = await backupDatabase({ dbUrl: url.toString(), directory: out, format: "zip", verify: false }).catch((e: unknown) => e);
-      expect((zipErr as OperationFailedError).code).toBe("PG_DUMP_FAILED");
+      const zipErr = await backupDatabase({ dbUrl: url.toString(), directory: out, format: "zip", verify: false });
+      expect(zipErr.failure?.code).toBe("PG_DUMP_FAILED");
       expect(readdirSync(out)).toEqual([]);
       const missing = await backupDatabase({ dbUrl: pg.url(`${db.name}_nope`), directory: out }).catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(EnvironmentError);

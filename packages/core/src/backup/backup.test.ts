@@ -53,7 +53,7 @@ describe("backupDatabase on the real Odoo 16 database", () => {
     const rr = await restoreDatabase({ path: r.path!, dbUrl: labDb.url, filestoreDir: data.filestoreDir, swap: true });
     expect(rr.ok, JSON.stringify(rr.steps)).toBe(true);
     expect(rr.swapped).toBe(true);
-    expect(rr.asideDatabase).toMatch(new RegExp(`^${labDb.name}_before_\\d{8}T\\d{6}Z$`));
+    expect(rr.asideDatabase).toMatch(new RegExp(`^${labDb.name}_before_\\d{8}T\\d{6}Z_[0-9a-f]{6}$`));
     expect(await tableChecksums(pg, labDb.name)).toEqual(before);
     expect((await pg.query("SELECT 1 FROM pg_database WHERE datname = $1", [rr.asideDatabase])).length).toBe(1);
     expect(rr.asideFilestoreDir).toBe(path.join(path.dirname(data.filestoreDir), rr.asideDatabase!));

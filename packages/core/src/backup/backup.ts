@@ -4,20 +4,21 @@
  * final name. Any failure or abort removes the work directory: nothing half-written is ever visible.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yazl from "yazl";
-import { AbortedError, OdooDeployError, throwIfAborted, UsageError } from "../errors.js";
+import { AbortedError, OperationFailedError, throwIfAborted, UsageError } from "../errors.js";
 import { libpqEnv, parseDbUrl } from "../db/connection.js";
 import { durationSince, type Check, type EventHandler } from "../report.js";
+import { StepRecorder } from "../steps.js";
 import { createLocalRunner } from "../runner/local.js";
 import type { CommandRunner, RunningCommand } from "../runner/types.js";
 import { redactUrl } from "../util/redact.js";
-import { compactTimestamp, exists, fsyncPath, fsyncTree, hashFile, HashMeter, makePartialDir, publishDir, removeQuietly, sink, Tee } from "./files.js";
+import { claimBackupName, compactTimestamp, fsyncPath, fsyncTree, hashFile, HashMeter, publishDir, removeQuietly, sink, Tee, typedFsError } from "./files.js";
 import { listFilestore, packFilestore, readFilestoreTar } from "./filestore.js";
-import { DUMP_FILE, FILESTORE_FILE, MANIFEST_FILE, writeManifest, type LocatedBackup } from "./manifest.js";
+import { DUMP_FILE, FILESTORE_FILE, isPlainFileName, MANIFEST_FILE, writeManifest, type LocatedBackup } from "./manifest.js";
 import { assertPgDumpFits, errorLine, pgToolVersion, toolFailure } from "./pg-tools.js";
 import { odooManifestFields, openDumpSnapshot, tableKey } from "./snapshot.js";
 import type { BackupEvent, BackupFileEntry, BackupFormat, BackupManifest, BackupReport, VerifyLevel } from "./types.js";
@@ -82,17 +83,15 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
   const dbName = parseDbUrl(options.dbUrl).database;
   if (!dbName) throw new UsageError(`the database URL names no database: ${redactUrl(options.dbUrl)}`, { code: "BAD_DB_URL" });
   throwIfAborted(options.signal);
+  const directory = path.resolve(options.directory);
+  await ensureDirectory(directory);
   const runner = options.runner ?? createLocalRunner();
   const pgDump = options.pgDump ?? "pg_dump";
-  const steps: Check[] = [];
   const emit = (e: BackupEvent) => options.onEvent?.(e);
+  const recorder = new StepRecorder("backup", { onEvent: emit, signal: options.signal });
+  const steps = recorder.steps;
+  const step = recorder.must.bind(recorder);
   const progress = (phase: "dump" | "filestore") => (bytes: number, rate: number) => emit({ type: "backup:progress", phase, bytes, rate });
-  const step = async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
-    const t0 = performance.now();
-    const v = await fn();
-    steps.push({ name, status: "ok", ...(detail ? { detail: detail(v) } : {}), durationMs: durationSince(t0) });
-    return v;
-  };
 
   // Preflight: the tool and the server, before anything is written.
   const tool = await step("pg-dump-version", () => pgToolVersion(runner, pgDump, options.signal), (v) => `pg_dump ${v.version} on ${runner.description}`);
@@ -102,13 +101,14 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
     assertPgDumpFits(tool, snap.serverVersionNum, runner.description);
     emit({ type: "backup:started", database: snap.database, format, pgDumpVersion: tool.version, serverVersion: snap.serverVersion });
     const createdAt = new Date();
-    // The default name has one-second resolution: a second backup within the same second gets a suffix (-2, -3…)
-    // instead of being refused. A name given explicitly is never changed: taken, it is refused.
-    const finalName = options.name ?? (await freeName(options.directory, `${snap.database}_${compactTimestamp(createdAt)}`));
-    if (finalName.includes("/") || finalName.startsWith(".")) throw new UsageError(`invalid backup name: ${finalName}`);
-    const finalPath = path.resolve(options.directory, finalName);
-    if (await exists(finalPath)) throw new UsageError(`a backup named ${finalName} already exists in ${options.directory}`, { code: "BACKUP_EXISTS" });
-    workDir = await makePartialDir(path.resolve(options.directory), finalName);
+    // The default name has one-second resolution: a second backup within the same second (even a concurrent one:
+    // the name is claimed by creating its work directory) gets a suffix (-2, -3…). A name given explicitly is never
+    // changed: taken, it is refused.
+    if (options.name !== undefined && !isPlainFileName(options.name)) throw new UsageError(`invalid backup name: ${options.name}`);
+    const claimed = await claimBackupName(directory, options.name ?? `${snap.database}_${compactTimestamp(createdAt)}`, options.name !== undefined);
+    const finalName = claimed.name;
+    const finalPath = path.join(directory, finalName);
+    workDir = claimed.workDir;
     const counting = wantCounts ? snap.countRows(options.signal) : undefined;
     // A rejected count must not go unhandled while the dump runs.
     counting?.catch(() => {});
@@ -236,7 +236,7 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
         { archiveRead },
       );
       verification.path = finalPath;
-      steps.push({ name: "verify", status: verification.ok ? "ok" : "failed", detail: `level ${verify}${verification.ok ? "" : `: ${verification.checks.filter((c) => c.status === "failed").map((c) => `${c.name}: ${c.detail ?? "failed"}`).join("; ")}`}`, durationMs: verification.durationMs });
+      recorder.record({ name: "verify", status: verification.ok ? "ok" : "failed", detail: `level ${verify}${verification.ok ? "" : `: ${verification.checks.filter((c) => c.status === "failed").map((c) => `${c.name}: ${c.detail ?? "failed"}`).join("; ")}`}`, durationMs: verification.durationMs });
       if (!verification.ok) {
         await removeQuietly(workDir);
         workDir = undefined;
@@ -256,8 +256,10 @@ export async function backupDatabase(options: BackupDatabaseOptions): Promise<Ba
   } catch (e) {
     await removeQuietly(workDir);
     if (options.signal?.aborted && !(e instanceof AbortedError)) throw new AbortedError("backup aborted; nothing was published", { cause: e });
-    if (e instanceof OdooDeployError) throw e;
-    throw e;
+    // A step judged failed (pg_dump or tar failed, bytes on disk differ): nothing was published, the report says which step.
+    if (recorder.judged(e)) return { ok: false, durationMs: durationSince(start), format, database: snap.database, bytes: 0, steps, ...(recorder.failure ? { failure: recorder.failure } : {}) };
+    // A full disk, a read-only or refusing directory: the environment's (exit 3); nothing was published.
+    throw typedFsError(e, `writing the backup into ${directory} (nothing was published)`);
   } finally {
     await snap.close();
   }
@@ -271,7 +273,8 @@ async function archiveRemoteFilestore(
   options: BackupDatabaseOptions,
   onProgress: (bytes: number, rate: number) => void,
 ): Promise<{ bytes: number; sha256: string; fileCount: number; contentBytes: number }> {
-  const cmd = runner.spawn(["tar", "-C", dir, "-cf", "-", "."], { signal: options.signal });
+  // --hard-dereference: a file linked twice in the tree is archived as a file both times (restore takes files only).
+  const cmd = runner.spawn(["tar", "--hard-dereference", "-C", dir, "-cf", "-", "."], { signal: options.signal });
   const meter = new HashMeter(onProgress, options.progressIntervalMs);
   const writing = pipeline(cmd.stdout, meter, createWriteStream(file, { mode: 0o600, flags: "wx" }), { signal: options.signal });
   writing.catch(() => {});
@@ -314,7 +317,7 @@ async function runDump(
   // The bytes on disk must be the bytes that streamed past (and that the reader read).
   const onDisk = await hashFile(file, options.signal);
   if (onDisk.sha256 !== meter.sha256 || onDisk.bytes !== meter.bytes) {
-    throw new OdooDeployError("BACKUP_WRITE_MISMATCH", "failed", `${file}: bytes on disk differ from what pg_dump produced`);
+    throw new OperationFailedError(`${file}: bytes on disk differ from what pg_dump produced`, { code: "BACKUP_WRITE_MISMATCH" });
   }
   return { bytes: meter.bytes, sha256: meter.sha256, command: result.command, durationMs: durationSince(t0) };
 }
@@ -330,19 +333,26 @@ async function raceResult(cmd: RunningCommand, writing: Promise<void>) {
   );
   const first = await Promise.race([cmd.result.then((r) => ({ r })), failed.then((e) => ({ e }))]);
   if ("e" in first && first.e !== undefined) {
+    // The write failed (a full disk, an abort): that is the cause, not the tool's exit after being killed. Its
+    // output is no longer read (the zip writer is gone): dropped, or the process's end would wait for a reader.
+    cmd.stdout.destroy();
     cmd.kill();
-    const r = await cmd.result;
-    if (r.exitCode === 0 && !r.canceled) throw first.e;
-    return r;
+    await cmd.result;
+    throw first.e;
   }
   return "r" in first ? first.r : await cmd.result;
 }
 
-/** `base`, or `base-2`, `base-3`… : the first name not taken in `directory` (after 99 tries, `base` is refused). */
-async function freeName(directory: string, base: string): Promise<string> {
-  for (let n = 1; n < 100; n++) {
-    const name = n === 1 ? base : `${base}-${n}`;
-    if (!(await exists(path.resolve(directory, name)))) return name;
+/**
+ * Makes the backup directory (and its parents); refuses a path that is a file (a usage error) and reports a
+ * directory that cannot be made (read-only, permission denied) as the environment's.
+ */
+async function ensureDirectory(directory: string): Promise<void> {
+  const st = await stat(directory).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new UsageError(`the backup directory ${directory} is a file, not a directory`, { code: "BACKUP_DIR_NOT_A_DIRECTORY" });
+  if (!st) {
+    await mkdir(directory, { recursive: true }).catch((e: unknown) => {
+      throw typedFsError((e as NodeJS.ErrnoException).code === "EEXIST" ? Object.assign(e as Error, { code: "ENOTDIR" }) : e, `making the backup directory ${directory}`);
+    });
   }
-  return base;
 }

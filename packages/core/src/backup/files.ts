@@ -2,12 +2,14 @@
  * Streaming and file-system helpers of backups: hashing while streaming, teeing a stream into a second
  * consumer with backpressure, progress metering, fsync and atomic publication.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { EnvironmentError, OdooDeployError, UsageError } from "../errors.js";
+import { fsyncPath, pathExists as exists } from "../util/durable-files.js";
 
 /**
  * A pass-through that counts bytes and computes sha256 (and, on demand, reports progress).
@@ -111,16 +113,6 @@ export async function hashFile(file: string, signal?: AbortSignal): Promise<{ sh
   return { sha256: meter.sha256, bytes: meter.bytes };
 }
 
-/** Flushes a file's or directory's data to disk. @example await fsyncPath("/backups/x/database.dump"); */
-export async function fsyncPath(p: string): Promise<void> {
-  const fh = await open(p, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Fsyncs every regular file under `dir` (recursively), then the directories themselves. @example await fsyncTree(workDir); */
 export async function fsyncTree(dir: string): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -131,26 +123,46 @@ export async function fsyncTree(dir: string): Promise<void> {
   await fsyncPath(dir);
 }
 
-/** A hidden work directory beside the final one (`.NAME.partial-XXXX`), mode 0700. @example const work = await makePartialDir("/backups", "prod_20261127T093512Z"); */
-export async function makePartialDir(parent: string, finalName: string): Promise<string> {
-  await mkdir(parent, { recursive: true });
-  const dir = partialPath(parent, finalName);
-  await mkdir(dir, { mode: 0o700 });
-  return dir;
-}
-
-/** A fresh hidden work path beside `finalName` (not created). @example partialPath("/fs", "prod") // "/fs/.prod.partial-1a2b3c4d" */
-export function partialPath(parent: string, finalName: string): string {
-  return path.join(parent, `.${finalName}.partial-${randomBytes(4).toString("hex")}`);
+/**
+ * Claims a name for a new backup in `parent`: the first of `base`, `base-2`, `base-3`… (only `base` when
+ * `exact`) under which nothing exists and whose hidden work directory `.NAME.partial` this call could create
+ * (mkdir is atomic: two runs started in the same second get different names). Returns the name and the work
+ * directory (mode 0700).
+ *
+ * @example const { name, workDir } = await claimBackupName("/backups", "prod_20261127T093512Z");
+ */
+export async function claimBackupName(parent: string, base: string, exact = false): Promise<{ name: string; workDir: string }> {
+  for (let n = 1; n < 100; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    const taken = await exists(path.join(parent, name));
+    if (!taken) {
+      const workDir = path.join(parent, `.${name}.partial`);
+      try {
+        await mkdir(workDir, { mode: 0o700 });
+        return { name, workDir };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+    if (exact) break;
+  }
+  throw new UsageError(`a backup named ${base} already exists (or is being written) in ${parent}`, { code: "BACKUP_EXISTS" });
 }
 
 /**
- * Moves a finished work directory to its final name. Refuses to replace anything existing, then fsyncs the
- * parent so the rename itself is durable.
+ * Moves a finished work directory to its final name. Refuses to replace anything existing (a name taken since it
+ * was claimed, by hand), then fsyncs the parent so the rename itself is durable.
  */
 export async function publishDir(partial: string, finalPath: string): Promise<void> {
-  if (await exists(finalPath)) throw new Error(`${finalPath} already exists`);
-  await rename(partial, finalPath);
+  if (await exists(finalPath)) throw new UsageError(`${finalPath} appeared while the backup was written; nothing was replaced`, { code: "BACKUP_EXISTS" });
+  try {
+    await rename(partial, finalPath);
+  } catch (e) {
+    // Linux renames a directory over an empty one; a non-empty one refuses (ENOTEMPTY/EEXIST).
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") throw new UsageError(`${finalPath} appeared while the backup was written; nothing was replaced`, { code: "BACKUP_EXISTS" });
+    throw e;
+  }
   await fsyncPath(path.dirname(finalPath));
 }
 
@@ -159,17 +171,43 @@ export async function removeQuietly(p: string | undefined): Promise<void> {
   if (p) await rm(p, { recursive: true, force: true }).catch(() => {});
 }
 
-/** True when something exists at `p`. @example if (await exists(finalPath)) throw …; */
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
+export { fsyncPath, pathExists as exists } from "../util/durable-files.js";
+
+/** Node's error codes of a full, read-only or refusing disk: the environment's fault (exit 3). */
+const ENVIRONMENT_FS_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EMFILE", "ENFILE", "EFBIG", "EXDEV", "ENXIO"]);
+/** Codes of a path that is not what the caller said it is (a file where a directory is needed): a usage error (exit 2). */
+const USAGE_FS_CODES = new Set(["ENOTDIR", "EISDIR", "ENAMETOOLONG", "ELOOP"]);
+
+/**
+ * A Node file-system error as a typed error naming what was being done: a full, read-only or refusing disk is an
+ * {@link EnvironmentError} (`FS_ENOSPC`, …), a path of the wrong kind a {@link UsageError}. Other errors (and errors
+ * already typed) are returned unchanged.
+ *
+ * @example catch (e) { throw typedFsError(e, `writing the backup into ${dir}`); }
+ */
+export function typedFsError(e: unknown, what: string): unknown {
+  if (e instanceof OdooDeployError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== "string") return e;
+  const where = (e as NodeJS.ErrnoException).path;
+  const reason = FS_REASONS[code] ?? (e as Error).message;
+  const message = `${what}: ${where ? `${where}: ` : ""}${reason}`;
+  const options = { code: `FS_${code}`, cause: e, details: { errno: code, ...(where ? { path: where } : {}) } };
+  if (ENVIRONMENT_FS_CODES.has(code)) return new EnvironmentError(message, options);
+  if (USAGE_FS_CODES.has(code)) return new UsageError(message, options);
+  return e;
 }
 
-/** UTC timestamp usable in file and database names. @example compactTimestamp(new Date("2026-11-27T09:35:12Z")) // "20261127T093512Z" */
-export function compactTimestamp(d: Date = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-}
+const FS_REASONS: Record<string, string> = {
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EIO: "input/output error",
+  ENOTDIR: "not a directory (a file is in the way)",
+  EISDIR: "is a directory",
+  ENAMETOOLONG: "file name too long",
+};
+
+export { compactTimestamp } from "../util/run-id.js";

@@ -16,6 +16,10 @@ export interface BackupListEntry {
   database: string;
   createdAt: string;
   bytes: number;
+  /** True for a backup directory odoo-deploy wrote (its manifest has an `odoo_deploy` part); false for a bare zip. */
+  ours: boolean;
+  /** The data files the manifest lists (what prune deletes, with the manifest), relative to `path`. */
+  files: string[];
   /** Level and outcome of the last recorded verification; undefined when never verified. */
   verified?: { level: VerifyLevel; ok: boolean; at: string };
   metadata: Record<string, string>;
@@ -62,7 +66,9 @@ export async function listBackups(options: ListBackupsOptions): Promise<ListBack
         path: p,
         name,
         format: b.format,
-        database: b.manifest?.db_name ?? "",
+        ours: Boolean(ours && b.dir),
+        files: ours && b.dir ? ours.files.map((f) => f.name) : [],
+        database: ours?.database ?? b.manifest?.db_name ?? "",
         createdAt: ours?.createdAt ?? st.mtime.toISOString(),
         bytes: ours ? ours.files.reduce((s, f) => s + f.bytes, 0) : st.size,
         ...(ours?.verification ? { verified: { level: ours.verification.level, ok: ours.verification.ok, at: ours.verification.at } } : {}),

@@ -88,6 +88,11 @@ export async function locateBackup(p: string): Promise<LocatedBackup> {
   const manifest = await readManifest(p);
   const ours = manifest.odoo_deploy;
   if (!ours) throw new UsageError(`not an odoo-deploy backup: ${p}/${MANIFEST_FILE} has no odoo_deploy section`, { code: "NOT_A_BACKUP" });
+  // The manifest names the files that are read, hashed and (by prune) deleted: only plain names inside the directory.
+  const files: unknown = ours.files;
+  if (!Array.isArray(files) || !files.every((f) => isPlainFileName((f as { name?: unknown })?.name))) {
+    throw new UsageError(`not a backup: ${p}/${MANIFEST_FILE} lists a file that is not a plain name inside the backup directory`, { code: "NOT_A_BACKUP" });
+  }
   if (ours.format === "zip") {
     const zipName = ours.files.find((f) => f.name.endsWith(".zip"))?.name;
     if (!zipName) throw new UsageError(`${p}: manifest lists no zip file`, { code: "NOT_A_BACKUP" });
@@ -102,4 +107,9 @@ export async function locateBackup(p: string): Promise<LocatedBackup> {
     dumpFile: path.join(p, DUMP_FILE),
     ...(hasFilestore ? { filestoreFile: path.join(p, FILESTORE_FILE) } : {}),
   };
+}
+
+/** True for a file name without directory parts (`database.dump`), not hidden and not `.`/`..`. @example isPlainFileName("../x") // false */
+export function isPlainFileName(name: unknown): name is string {
+  return typeof name === "string" && name.length > 0 && !name.startsWith(".") && !/[/\\\0]/.test(name);
 }

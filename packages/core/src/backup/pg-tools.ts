@@ -2,7 +2,8 @@
  * Running PostgreSQL's client tools (pg_dump, pg_restore, psql) through a runner: version detection and
  * turning their failures into typed errors that carry stderr (redacted) in details.
  */
-import { EnvironmentError, OperationFailedError } from "../errors.js";
+import { libpqEnv } from "../db/connection.js";
+import { AbortedError, EnvironmentError, OperationFailedError } from "../errors.js";
 import type { CommandRunner, ExecResult } from "../runner/types.js";
 import { redactText, redactUrl } from "../util/redact.js";
 
@@ -95,4 +96,34 @@ export function errorLine(text: string): string {
   // pg_restore ends with "warning: errors ignored on restore: N"; the cause is the first error line.
   const firstError = lines.find((l) => /error:/i.test(l));
   return firstError ?? lines[lines.length - 1] ?? "";
+}
+
+/** Options of {@link runPgTool}. */
+export interface RunPgToolOptions {
+  /** The database the tool connects to: passed as libpq variables, never on the command line. */
+  dbUrl: string;
+  /** What the run is doing, for the error message ("dumping the schema of prod"). */
+  what: string;
+  /** More environment (e.g. PGOPTIONS). */
+  env?: Record<string, string>;
+  /** Most bytes of stdout kept (default 64 MiB); more is a failure, not a silently cut result. */
+  maxBuffer?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a PostgreSQL client tool to completion through a runner; a failure becomes a typed error
+ * ({@link toolFailure}: redacted stderr, the environment's errors told apart), a cancellation an
+ * `AbortedError`.
+ *
+ * @example const r = await runPgTool(runner, ["pg_restore", "--list", file], { dbUrl, what: "listing the dump" });
+ */
+export async function runPgTool(runner: CommandRunner, argv: string[], o: RunPgToolOptions): Promise<ExecResult> {
+  const maxBuffer = o.maxBuffer ?? 64 * 1024 * 1024;
+  const r = await runner.exec(argv, { env: { ...libpqEnv(o.dbUrl), ...o.env }, maxBuffer, ...(o.signal ? { signal: o.signal } : {}) });
+  const tool = argv[0]!.split("/").pop()!;
+  if (r.canceled || o.signal?.aborted) throw new AbortedError(`${tool} aborted while ${o.what}`);
+  if (r.exitCode !== 0) throw toolFailure(tool, r, o.dbUrl, o.what);
+  if (r.outputTruncated) throw new OperationFailedError(`${tool} printed more than ${maxBuffer} bytes while ${o.what}`, { code: `${tool.toUpperCase().replace(/[^A-Z]/g, "_")}_FAILED`, details: { command: r.command } });
+  return r;
 }

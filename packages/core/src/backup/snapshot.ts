@@ -22,6 +22,8 @@ export interface DumpSnapshot {
   tables: SnapshotTable[];
   /** Installed modules and their `latest_version` (empty when not an Odoo database). */
   modules: Record<string, string>;
+  /** The snapshot's own connection, to read more in the same snapshot (it is read-only), or to parse a statement there. */
+  db: pg.Client;
   /** Exact row counts of every table, in the snapshot. */
   countRows(signal?: AbortSignal): Promise<Record<string, number>>;
   /** Ends the transaction and the connection. */
@@ -29,12 +31,12 @@ export interface DumpSnapshot {
 }
 
 /**
- * Opens the snapshot and reads the database's facts.
+ * Opens the snapshot and reads the database's facts; `applicationName` names its session in pg_stat_activity.
  *
  * @example const snap = await openDumpSnapshot(url); try { ... } finally { await snap.close(); }
  */
-export async function openDumpSnapshot(dbUrl: string, signal?: AbortSignal): Promise<DumpSnapshot> {
-  const client: pg.Client = await connect(dbUrl, { signal, applicationName: "odoo-deploy backup" });
+export async function openDumpSnapshot(dbUrl: string, signal?: AbortSignal, applicationName = "odoo-deploy backup"): Promise<DumpSnapshot> {
+  const client: pg.Client = await connect(dbUrl, { signal, applicationName });
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     const snapshotId = (await client.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0]!.s;
@@ -67,6 +69,7 @@ export async function openDumpSnapshot(dbUrl: string, signal?: AbortSignal): Pro
       database: info.db,
       tables,
       modules,
+      db: client,
       async countRows(sig) {
         const counts: Record<string, number> = {};
         for (const t of tables) {

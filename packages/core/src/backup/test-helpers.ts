@@ -3,7 +3,8 @@
  * unpacked into a data_dir-shaped temp tree.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -51,4 +52,44 @@ export function labFilestore(shared: string, db: string): { dataDir: string; fil
   execFileSync("tar", ["-xzf", path.join(shared, "odoo16-lab/filestore-odoo_prod.tar.gz"), "-C", fsRoot]);
   renameSync(path.join(fsRoot, "odoo_prod"), path.join(fsRoot, db));
   return { dataDir, filestoreDir: path.join(fsRoot, db), cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+/** A filestore file as Odoo names it: `<2 hex>/<sha1 of content>`. */
+export function odooFile(content: string | Buffer): { rel: string; content: Buffer } {
+  const data = Buffer.from(content);
+  const sha = createHash("sha1").update(data).digest("hex");
+  return { rel: `${sha.slice(0, 2)}/${sha}`, content: data };
+}
+
+/**
+ * Makes `db` an Odoo-shaped database (the tables verify looks for, 200 partners) whose attachments reference
+ * `contents`, written as Odoo names them into `filestoreDir` (when given).
+ */
+export async function odooShapedDb(
+  cluster: Cluster & { query: (sql: string, params?: unknown[], db?: string) => Promise<unknown[]> },
+  db: string,
+  contents: string[],
+  filestoreDir?: string,
+): Promise<string[]> {
+  const files = contents.map((c) => odooFile(c));
+  if (filestoreDir) {
+    for (const f of files) {
+      mkdirSync(path.join(filestoreDir, path.dirname(f.rel)), { recursive: true });
+      writeFileSync(path.join(filestoreDir, f.rel), f.content);
+    }
+  }
+  await cluster.query(
+    `CREATE TABLE ir_module_module (id serial primary key, name varchar, state varchar, latest_version varchar);
+     INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '16.0.1.3');
+     CREATE TABLE ir_config_parameter (id serial primary key, key varchar, value text);
+     CREATE TABLE res_company (id serial primary key, name varchar);
+     CREATE TABLE res_users (id serial primary key, login varchar);
+     CREATE TABLE res_partner (id serial primary key, name varchar);
+     INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 200) g;
+     CREATE TABLE ir_attachment (id serial primary key, name varchar, store_fname varchar);
+     ${files.map((f, i) => `INSERT INTO ir_attachment (name, store_fname) VALUES ('a${i}', '${f.rel}');`).join("\n")}`,
+    [],
+    db,
+  );
+  return files.map((f) => f.rel);
 }

@@ -1,4 +1,6 @@
 import type { Check, ReportBase } from "../report.js";
+import type { SwapRecoveryEvent } from "../db/recoverable-swap.js";
+import type { StepEvent, StepFailure } from "../steps.js";
 
 /** Formats a backup can be written in: pg_dump's custom format (+ filestore tar), or Odoo's database-manager zip. */
 export type BackupFormat = "custom" | "zip";
@@ -61,16 +63,18 @@ export interface BackupManifest {
 
 /** Events of the backup and restore primitives. */
 export type BackupEvent =
+  | StepEvent<"backup">
   | { type: "backup:started"; database: string; format: BackupFormat; pgDumpVersion: string; serverVersion: string }
   | { type: "backup:progress"; phase: "dump" | "filestore" | "verify" | "restore"; bytes: number; rate: number; totalBytes?: number; fraction?: number }
   | { type: "backup:check"; check: Check }
   | { type: "backup:published"; path: string };
 
-/** Events of {@link restoreDatabase}. */
+/** Events of {@link restoreDatabase} (with the settling of an earlier run of the same target, first). */
 export type RestoreEvent =
+  | SwapRecoveryEvent
   | { type: "restore:started"; source: string; database: string }
   | { type: "restore:progress"; phase: "database" | "filestore"; bytes: number; rate: number; totalBytes?: number; fraction?: number }
-  | { type: "restore:step"; step: Check };
+  | StepEvent<"restore">;
 
 /** Report of {@link backupDatabase}. */
 export interface BackupReport extends ReportBase {
@@ -81,6 +85,8 @@ export interface BackupReport extends ReportBase {
   bytes: number;
   manifest?: BackupManifest;
   steps: Check[];
+  /** The judged failure (pg_dump refused, bytes on disk differ) that stopped the backup. */
+  failure?: StepFailure;
   verification?: VerifyReport;
 }
 

@@ -3,7 +3,6 @@
  * table of contents, the filestore against `ir_attachment.store_fname`, and (level `restore`) a restore into
  * a scratch database with exact row counts compared to the manifest.
  */
-import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
@@ -12,13 +11,13 @@ import { durationSince, timedCheck, type Check, type EventHandler } from "../rep
 import { createLocalRunner } from "../runner/local.js";
 import type { CommandRunner } from "../runner/types.js";
 import { withDatabase } from "../db/connection.js";
-import { fitDatabaseName } from "../db/swap.js";
+import { newRunId } from "../util/run-id.js";
 import { missingOdooTables, parseTocTables, SqlDumpScanner } from "./dump-scan.js";
 import { hashFile } from "./files.js";
 import { readFilestoreTar, type FilestoreContents } from "./filestore.js";
 import { locateBackup, writeManifest, type LocatedBackup } from "./manifest.js";
 import { errorLine } from "./pg-tools.js";
-import { dropCreatedDatabase, restoreInto } from "./restore-into.js";
+import { dropCreatedDatabase, restoreInto, scratchDatabaseName } from "./restore-into.js";
 import { countAllRows } from "./snapshot.js";
 import type { BackupEvent, VerifyLevel, VerifyReport } from "./types.js";
 import { openZip, readZipFully } from "./zip.js";
@@ -195,7 +194,7 @@ export async function verifyLocated(backup: LocatedBackup, options: Omit<VerifyB
       );
       referenced = scan.storeFnames;
       sawAttachments = scan.sawAttachmentData;
-      filestore = read.filestore.files.size > 0 ? read.filestore : undefined;
+      filestore = read.filestore.files.size > 0 || read.filestore.refused.length > 0 ? read.filestore : undefined;
     } else {
       add({ name: "toc", status: "skipped", detail: "archive unreadable" });
     }
@@ -216,6 +215,9 @@ export async function verifyLocated(backup: LocatedBackup, options: Omit<VerifyB
       if (missing.length) {
         problems.push(`${missing.length} attachment files missing from the filestore: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""}`);
       }
+      if (filestore.refused.length) {
+        problems.push(`${filestore.refused.length} entries a restore refuses: ${filestore.refused.slice(0, 20).join(", ")}`);
+      }
       if (filestore.contentMismatch.length) {
         problems.push(`${filestore.contentMismatch.length} files whose content does not match their sha1 name: ${filestore.contentMismatch.slice(0, 20).join(", ")}`);
       }
@@ -230,9 +232,11 @@ export async function verifyLocated(backup: LocatedBackup, options: Omit<VerifyB
       add({ name: "scratch-restore", status: "skipped", detail: "basic checks failed" });
       add({ name: "row-counts", status: "skipped", detail: "basic checks failed" });
     } else {
-      const dbName = fitDatabaseName(`${backup.manifest?.db_name ?? "odoo"}`, `_verify_${randomBytes(3).toString("hex")}`);
+      // The manifest's db_name comes from whoever made the backup: only its plain characters make the name.
+      const dbName = scratchDatabaseName(backup.manifest?.db_name, `verify_${newRunId()}`);
       const serverUrl = options.dbUrl!;
       let restored = false;
+      let created = false;
       try {
         add(
           await timedCheck("scratch-restore", async () => {
@@ -240,6 +244,7 @@ export async function verifyLocated(backup: LocatedBackup, options: Omit<VerifyB
               backup,
               serverUrl,
               database: dbName,
+              onCreated: () => (created = true),
               runner: options.runner ?? local,
               ...(options.pgRestore ? { pgRestore: options.pgRestore } : {}),
               ...(options.psql ? { psql: options.psql } : {}),
@@ -264,9 +269,12 @@ export async function verifyLocated(backup: LocatedBackup, options: Omit<VerifyB
           }),
         );
       } finally {
-        await dropCreatedDatabase(serverUrl, dbName).catch((e: unknown) =>
-          add({ name: "scratch-drop", status: "failed", detail: `could not drop ${dbName}: ${(e as Error).message}` }),
-        );
+        // Only a database this run created is dropped: the name may have been taken by someone else.
+        if (created) {
+          await dropCreatedDatabase(serverUrl, dbName).catch((e: unknown) =>
+            add({ name: "scratch-drop", status: "failed", detail: `could not drop ${dbName}: ${(e as Error).message}` }),
+          );
+        }
       }
     }
   }

@@ -1,5 +1,6 @@
 import pg from "pg";
-import { AbortedError, EnvironmentError, UsageError } from "../errors.js";
+import { parseIntoClientConfig } from "pg-connection-string";
+import { AbortedError, EnvironmentError, OdooDeployError, OperationFailedError, UsageError } from "../errors.js";
 import { redactUrl } from "../util/redact.js";
 
 /** The subset of pg's Client that odoo-deploy uses; lets callers pass their own client. */
@@ -13,6 +14,11 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Milliseconds to wait for the connection (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Makes every transaction of the session read-only (`SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`),
+   * for sessions on a database that must not be written, such as an anonymizer's source.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -27,7 +33,7 @@ export interface ConnectOptions {
 export async function connect(url: string, options: ConnectOptions = {}): Promise<pg.Client> {
   if (options.signal?.aborted) throw new AbortedError();
   const client = new pg.Client({
-    connectionString: url,
+    ...clientConfig(url),
     application_name: options.applicationName ?? "odoo-deploy",
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
   });
@@ -37,6 +43,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await client.connect();
+    if (options.readOnly) await client.query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
     return client;
   } catch (e) {
     await client.end().catch(() => {});
@@ -45,6 +52,22 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * The pg client settings for a URL, with the database, host, port, user and password read by {@link parseDbUrl}
+ * — the same values {@link libpqEnv} gives pg_dump and psql — and the rest (TLS, `options`) as pg reads it.
+ * pg alone reads a URL differently from libpq: it ignores `?dbname=`, leaves `%2F` and other reserved characters
+ * of a database name encoded, and lets `?user=` win over the user before the `@`. Connections and tools must reach
+ * the same database, or a check made on one says nothing about what the other writes.
+ *
+ * @example new pg.Client(clientConfig("postgres:///?dbname=prod&host=/run/postgresql")) // database "prod"
+ */
+export function clientConfig(url: string): pg.ClientConfig {
+  const p = parseDbUrl(url);
+  const { database: _d, host: _h, port: _p, user: _u, password: _pw, ...rest } = parseIntoClientConfig(url);
+  // Undefined parts fall back to PG* variables and pg's defaults, as before.
+  return { ...rest, database: p.database, host: p.host, port: p.port === undefined ? undefined : Number(p.port), user: p.user, password: p.password };
 }
 
 /**
@@ -91,6 +114,26 @@ export function translatePgError(e: unknown, url: string): Error {
   }
 }
 
+/**
+ * A PostgreSQL error raised by a statement (it has a SQLSTATE `code`) as a typed error naming what was being
+ * done: missing privileges, exhausted resources (a full disk) and lost connections are the environment's
+ * (exit 3); anything else the server refused is a failed operation (exit 1). Errors without a SQLSTATE, and
+ * errors already typed, are returned unchanged.
+ *
+ * @example await c.query(`CREATE DATABASE ${quoteIdent(n)}`).catch((e) => { throw typedQueryError(e, `creating ${n}`); });
+ */
+export function typedQueryError(e: unknown, what: string): unknown {
+  if (e instanceof OdooDeployError) return e;
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return e;
+  const message = `${what}: ${(e as Error).message} (SQLSTATE ${code})`;
+  const options = { code: `PG_${code}`, cause: e, details: { sqlstate: code } };
+  if (code === "42501" || code.startsWith("53") || code.startsWith("08") || code.startsWith("57") || code === "3D000") {
+    return new EnvironmentError(message, options);
+  }
+  return new OperationFailedError(message, options);
+}
+
 /** The parts of a PostgreSQL URL that tools such as pg_dump need as separate values. */
 export interface DbUrlParts {
   database: string | undefined;
@@ -106,26 +149,38 @@ export interface DbUrlParts {
  * @example parseDbUrl("postgres:///odoo?host=/tmp&port=5433").database // "odoo"
  */
 export function parseDbUrl(url: string): DbUrlParts {
+  // Messages show the URL through redactUrl, which takes the whole string as one URL: an unencoded `#`, `/`,
+  // `?` or space in the password (what usually makes a URL unparseable) does not leave part of it visible.
+  const bad = (why: string) =>
+    new UsageError(`not a PostgreSQL URL: ${redactUrl(url)} (${why})`, { code: "BAD_DB_URL" });
+  const encodeHint = "percent-encode any of : / ? # @ % or spaces in the user name and password";
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`not a PostgreSQL URL: ${redactUrl(url)} (expected postgres://user:password@host:port/dbname)`, {
-      code: "BAD_DB_URL",
-    });
+    throw bad(`expected postgres://[user[:password]@]host[:port]/dbname; ${encodeHint}`);
   }
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
-    throw new UsageError(`not a PostgreSQL URL: ${redactUrl(url)} (scheme must be postgres:// or postgresql://)`, {
-      code: "BAD_DB_URL",
-    });
+    throw bad("scheme must be postgres:// or postgresql://");
   }
-  const db = decodeURIComponent(u.pathname.replace(/^\//, ""));
+  // `postgres://u:12/x@h/db` parses, as host u, port 12 and database "x@h/db": an unencoded `/` in the password.
+  if (u.pathname.includes("@") || u.hash.includes("@")) throw bad(`an '@' after the host; ${encodeHint}`);
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw bad(`a '%' that starts no escape; ${encodeHint}`);
+    }
+  };
+  const db = decode(u.pathname.replace(/^\//, ""));
+  // An IPv6 address is bracketed in a URL, bare for libpq (PGHOST) and pg.
+  const hostname = u.hostname.replace(/^\[(.+)\]$/, "$1");
   return {
     database: db || u.searchParams.get("dbname") || undefined,
-    host: u.searchParams.get("host") ?? (u.hostname ? decodeURIComponent(u.hostname) : undefined),
+    host: u.searchParams.get("host") ?? (hostname ? decode(hostname) : undefined),
     port: u.searchParams.get("port") ?? (u.port || undefined),
-    user: u.username ? decodeURIComponent(u.username) : (u.searchParams.get("user") ?? undefined),
-    password: u.password ? decodeURIComponent(u.password) : (u.searchParams.get("password") ?? undefined),
+    user: u.username ? decode(u.username) : (u.searchParams.get("user") ?? undefined),
+    password: u.password ? decode(u.password) : (u.searchParams.get("password") ?? undefined),
   };
 }
 
@@ -161,6 +216,17 @@ export function libpqEnv(url: string): Record<string, string> {
   const ssl = u.searchParams.get("sslmode");
   if (ssl) env.PGSSLMODE = ssl;
   return env;
+}
+
+/**
+ * A libpq connection string holding only `dbname`, single-quoted with `\` and `'` escaped, for tools that need the
+ * database as an argument (pg_restore): a bare name holding `=` or starting with `postgres://` would be read as
+ * connection parameters by libpq (another host, the password sent there).
+ *
+ * @example conninfoDatabase("host=evil dbname=x") // "dbname='host=evil dbname=x'"
+ */
+export function conninfoDatabase(name: string): string {
+  return `dbname='${name.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
 /**

@@ -2,7 +2,9 @@ import { throwIfAborted } from "../errors.js";
 import { durationSince, type Check, type EventHandler, type ReportBase } from "../report.js";
 import { redactUrl } from "../util/redact.js";
 import { parseDbUrl, withClient } from "./connection.js";
-import { DEPLOYED_REVISION_KEY, getConfigParameter } from "./odoo-params.js";
+import { DEPLOYED_IMAGE_KEY, DEPLOYED_REVISION_KEY, getConfigParameter } from "./odoo-params.js";
+import { listDeploys } from "../deploy/list.js";
+import { PENDING_MODULE_STATES } from "../migrate/verify.js";
 
 /** Events of {@link inspectDatabase}. */
 export type InspectEvent = { type: "inspect:connected"; serverVersion: string };
@@ -11,6 +13,8 @@ export type InspectEvent = { type: "inspect:connected"; serverVersion: string };
 export interface InspectDatabaseOptions {
   /** PostgreSQL URL of the Odoo database. */
   dbUrl: string;
+  /** The backups directory: its deploy journal is read for deploys of this database a crash left unfinished. */
+  backupDir?: string;
   signal?: AbortSignal;
   onEvent?: EventHandler<InspectEvent>;
 }
@@ -32,12 +36,14 @@ export interface InspectReport extends ReportBase {
   /** Modules left in `to upgrade` / `to install` / `to remove`: a half-finished update. */
   pendingModules: { name: string; state: string }[];
   deployedRevision?: string;
+  /** `odoo_deploy.deployed_image`: the image (or revision) last deployed. */
+  deployedImage?: string;
   neutralized: boolean;
   tableCount: number;
+  /** Deploys or rollbacks of this database a crash left unfinished (with `backupDir`): the service may be stopped. */
+  unfinishedDeploys?: { id: string; kind: string; status: string; during: string }[];
   checks: Check[];
 }
-
-const PENDING_STATES = ["to upgrade", "to install", "to remove"];
 
 /**
  * Reads an Odoo database's state without changing it: Odoo version, module states, pending (half-applied)
@@ -92,13 +98,23 @@ export async function inspectDatabase(options: InspectDatabaseOptions): Promise<
       const moduleStates = Object.fromEntries(states.rows.map((r) => [r.state, Number(r.n)]));
       const pending = await client.query<{ name: string; state: string }>(
         "SELECT name, state FROM ir_module_module WHERE state = ANY($1) ORDER BY name",
-        [PENDING_STATES],
+        [PENDING_MODULE_STATES],
       );
       const baseVersion = (
         await client.query<{ v: string | null }>("SELECT latest_version AS v FROM ir_module_module WHERE name = 'base'")
       ).rows[0]?.v;
       const deployedRevision = await getConfigParameter(client, DEPLOYED_REVISION_KEY);
-      const neutralized = (await getConfigParameter(client, "database.is_neutralized")) === "True";
+      const deployedImage = await getConfigParameter(client, DEPLOYED_IMAGE_KEY);
+      const unfinished = options.backupDir ? await unfinishedDeploys(options.backupDir, (await client.query<{ d: string }>("SELECT current_database() AS d")).rows[0]!.d) : undefined;
+      if (unfinished?.length) {
+        checks.push({
+          name: "no-unfinished-deploy",
+          status: "failed",
+          detail: `${unfinished.map((u) => `${u.kind} ${u.id} interrupted during ${u.during}`).join("; ")}: the service may be stopped; run odoo-deploy deploy or rollback to finish it`,
+        });
+      } else if (unfinished) checks.push({ name: "no-unfinished-deploy", status: "ok" });
+      // Odoo's neutralize.sql stores the boolean true as text: 'true'.
+      const neutralized = (await getConfigParameter(client, "database.is_neutralized"))?.toLowerCase() === "true";
       checks.push(
         pending.rowCount === 0
           ? { name: "no-pending-modules", status: "ok" }
@@ -118,9 +134,16 @@ export async function inspectDatabase(options: InspectDatabaseOptions): Promise<
         moduleStates,
         pendingModules: pending.rows,
         ...(deployedRevision ? { deployedRevision } : {}),
+        ...(deployedImage ? { deployedImage } : {}),
+        ...(unfinished ? { unfinishedDeploys: unfinished } : {}),
         neutralized,
       };
     },
     { signal: options.signal, applicationName: "odoo-deploy inspect" },
   );
+}
+
+async function unfinishedDeploys(backupDir: string, database: string): Promise<{ id: string; kind: string; status: string; during: string }[]> {
+  const { deploys } = await listDeploys({ backupDir, database });
+  return deploys.filter((d) => d.interruptedDuring).map((d) => ({ id: d.id, kind: d.kind, status: d.status, during: d.interruptedDuring! }));
 }

@@ -2,6 +2,8 @@ import type { Queryable } from "./connection.js";
 
 /** ir_config_parameter key holding the git revision last deployed by odoo-deploy (CONVENTIONS.md). */
 export const DEPLOYED_REVISION_KEY = "odoo_deploy.deployed_revision";
+/** ir_config_parameter key holding the image (or revision, without one) the database was last deployed with (CONVENTIONS.md). */
+export const DEPLOYED_IMAGE_KEY = "odoo_deploy.deployed_image";
 /** ir_config_parameter key of click-odoo-update's per-module checksums (ODOO-FACTS.md). */
 export const INSTALLED_CHECKSUMS_KEY = "module_auto_update.installed_checksums";
 

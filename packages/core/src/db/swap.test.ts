@@ -9,7 +9,11 @@ describe("database names within 63 bytes", () => {
     expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
     expect(name.endsWith("_before_20261127T093512Z")).toBe(true);
     expect(name).not.toContain("\uFFFD");
-    expect(asideDatabaseName("odoo_prod", new Date("2026-11-27T09:35:12.345Z"))).toBe("odoo_prod_before_20261127T093512Z");
+    expect(asideDatabaseName("odoo_prod", "20261127T093512Z_3f9a1c")).toBe("odoo_prod_before_20261127T093512Z_3f9a1c");
+    // Unique per run: two names made in the same second differ.
+    const at = new Date("2026-11-27T09:35:12.345Z");
+    expect(asideDatabaseName("odoo_prod", at)).toMatch(/^odoo_prod_before_20261127T093512Z_[0-9a-f]{6}$/);
+    expect(asideDatabaseName("odoo_prod", at)).not.toBe(asideDatabaseName("odoo_prod", at));
   });
 });
 
@@ -30,7 +34,7 @@ describe("swapDatabase", () => {
       const r = await swapDatabase({ dbUrl: pg.url(), database: base, replacement: repl });
       aside = r.asideName;
       expect(Buffer.byteLength(aside!)).toBeLessThanOrEqual(63);
-      expect(aside).toMatch(/_before_\d{8}T\d{6}Z$/);
+      expect(aside).toMatch(/_before_\d{8}T\d{6}Z_[0-9a-f]{6}$/);
       expect(r.terminatedSessions).toBe(1);
       expect(await pg.query("SELECT v FROM marker", [], base)).toEqual([{ v: "new" }]);
       expect(await pg.query("SELECT v FROM marker", [], aside)).toEqual([{ v: "old" }]);

@@ -104,8 +104,8 @@ describe("waitForHealthy against the Odoo double", () => {
     }
   });
 
-  test("db_server_status (Odoo 17/18 builds): a 500 fail when PostgreSQL is down is not healthy", async ({ pg }) => {
-    const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_VERSION: "17.0", ODOO_DOUBLE_FAULT: "db-down" } });
+  test("db_server_status (Odoo 18): a 500 fail when PostgreSQL is down is not healthy", async ({ pg }) => {
+    const odoo = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_VERSION: "18.0", ODOO_DOUBLE_FAULT: "db-down" } });
     try {
       await listening(odoo.url);
       const r = await waitForHealthy({ url: odoo.url, timeoutMs: 1_500, initialDelayMs: 100 });

@@ -28,6 +28,8 @@ export interface AcquireUpdateLockOptions {
   client: Queryable;
   /** The Odoo database name the key is derived from. */
   dbName: string;
+  /** Another lock key than click-odoo-update's (e.g. {@link deployLockKey}). */
+  key?: bigint;
   /** How long to wait for another holder; 0 fails at once. */
   timeoutMs: number;
   /** Called once when the lock is busy, with who holds it. */
@@ -52,7 +54,7 @@ export type AcquireUpdateLockResult =
  * if (!r.acquired) console.error("held by", r.holders);
  */
 export async function acquireUpdateLock(options: AcquireUpdateLockOptions): Promise<AcquireUpdateLockResult> {
-  const key = clickOdooUpdateLockKey(options.dbName);
+  const key = options.key ?? clickOdooUpdateLockKey(options.dbName);
   const start = performance.now();
   let warned = false;
   for (;;) {
@@ -75,12 +77,23 @@ export async function acquireUpdateLock(options: AcquireUpdateLockOptions): Prom
 }
 
 /**
+ * The key of odoo-deploy's own deploy lock for a database, taken on a maintenance connection (database
+ * `postgres`) for a whole deploy or rollback: unlike click-odoo-update's, it needs no connection to the Odoo
+ * database, which must have none while it is cloned or renamed.
+ *
+ * @example deployLockKey("odoo_prod") // 56-bit bigint
+ */
+export function deployLockKey(dbName: string): bigint {
+  return BigInt(`0x${createHash("sha1").update(`odoo-deploy/deploy/${dbName}`, "utf8").digest("hex").slice(0, 14)}`);
+}
+
+/**
  * Releases the lock taken by {@link acquireUpdateLock} on the same connection.
  *
  * @example await releaseUpdateLock(client, "odoo_prod");
  */
-export async function releaseUpdateLock(client: Queryable, dbName: string): Promise<void> {
-  await client.query("SELECT pg_advisory_unlock($1::bigint)", [clickOdooUpdateLockKey(dbName).toString()]);
+export async function releaseUpdateLock(client: Queryable, dbName: string, key: bigint = clickOdooUpdateLockKey(dbName)): Promise<void> {
+  await client.query("SELECT pg_advisory_unlock($1::bigint)", [key.toString()]);
 }
 
 /** Sessions holding the advisory lock `key` in the current database (a bigint key is classid/objid, objsubid 1). */

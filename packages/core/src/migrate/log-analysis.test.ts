@@ -141,6 +141,60 @@ describe("the real Odoo 16 logs", () => {
   });
 });
 
+/** The real logs of ../shared/odoo17-lab and odoo18-lab (same experiments on both series). */
+const EXPECTED_17_18: Record<string, { kinds: OdooLogFindingKind[]; modulesLoaded: string[] }> = {
+  "exp-a-update-contacts.log": { kinds: [], modulesLoaded: ["contacts", "crm", "crm_sms", "iap_crm", "crm_iap_enrich", "crm_iap_mine"] },
+  "exp-b-update-typo.log": { kinds: ["invalid-module-names"], modulesLoaded: [] },
+  "exp-c1-install-lab_demo.log": { kinds: [], modulesLoaded: ["lab_demo"] },
+  // Unlike 16 no CRITICAL record carries the exception text (no error-record).
+  "exp-c2-syntax-error.log": { kinds: ["module-load-failed", "registry-failed", "python-error", "database-init-failed"], modulesLoaded: ["lab_demo"] },
+};
+// 18 prints the traceback under the database-init record only, so the cause is found there, last.
+const SYNTAX_ERROR_18: OdooLogFindingKind[] = ["module-load-failed", "registry-failed", "database-init-failed", "python-error"];
+
+for (const [series, nightly] of [
+  ["17", "17.0-20240709"],
+  ["18", "18.0-20250506"],
+] as const) {
+  describe(`the real Odoo ${series}.0 logs`, () => {
+    const dir = (shared: string) => path.join(shared, `odoo${series}-lab/logs`);
+    test("covers every log of the lab", ({ shared }) => {
+      expect(readdirSync(dir(shared)).filter((f) => f.endsWith(".log")).sort()).toEqual(Object.keys(EXPECTED_17_18).sort());
+    });
+
+    for (const [file, expected] of Object.entries(EXPECTED_17_18)) {
+      test(`classifies ${file}`, ({ shared }) => {
+        const s = analyzeOdooLog(readFileSync(path.join(dir(shared), file), "utf8"));
+        expect(s.odooVersion).toBe(nightly);
+        expect(s.findings.map((f) => f.kind)).toEqual(series === "18" && file === "exp-c2-syntax-error.log" ? SYNTAX_ERROR_18 : expected.kinds);
+        expect(s.modules.map((m) => m.name)).toEqual(expected.modulesLoaded);
+        if (expected.kinds.length === 0) {
+          expect(s.notable).toEqual([]);
+          expect(s.registryLoadedMs).toBeGreaterThan(0);
+        }
+      });
+    }
+
+    test("the syntax error is named with its cause and module, once", ({ shared }) => {
+      const s = analyzeOdooLog(readFileSync(path.join(dir(shared), "exp-c2-syntax-error.log"), "utf8"));
+      expect(s.findings.filter((f) => f.kind === "python-error")).toEqual([
+        expect.objectContaining({ message: "SyntaxError: invalid syntax", exception: { type: "SyntaxError", message: "invalid syntax" } }),
+      ]);
+      expect(s.findings.find((f) => f.kind === "module-load-failed")?.modules).toEqual(["lab_demo"]);
+      expect(s.findings.find((f) => f.kind === "database-init-failed")?.message).toBe(`Failed to initialize database \`odoo${series}_exp\`.`);
+      // "Transient module states were reset" is a warning, not a finding of its own.
+      expect(s.notable.map((n) => n.level)).toEqual(["CRITICAL", "WARNING", "ERROR", "CRITICAL"]);
+    });
+
+    test("progress and durations of the update", ({ shared }) => {
+      const a = analyzeOdooLog(readFileSync(path.join(dir(shared), "exp-a-update-contacts.log"), "utf8"));
+      expect(a.modules[0]).toEqual(series === "17" ? { name: "contacts", index: 21, total: 44, durationMs: 640, queries: 226 } : { name: "contacts", index: 21, total: 46, durationMs: 300, queries: 222 });
+      const b = analyzeOdooLog(readFileSync(path.join(dir(shared), "exp-b-update-typo.log"), "utf8"));
+      expect(b.findings).toMatchObject([{ kind: "invalid-module-names", level: "WARNING", modules: ["contactss"], line: series === "17" ? 10 : 11 }]);
+    });
+  });
+}
+
 test("module progress is signalled when its line arrives, before the next record", () => {
   const seen: string[] = [];
   const a = new OdooLogAnalyzer((s) => seen.push(s.kind === "module-start" ? `start ${s.module.name}` : s.kind));

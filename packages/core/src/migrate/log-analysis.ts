@@ -128,6 +128,8 @@ export class OdooLogAnalyzer {
   private readonly modules: OdooModuleProgress[] = [];
   private registryLoadedMs: number | undefined;
   private odooVersion: string | undefined;
+  /** The cause read from the last `Failed to load registry` record (`kind|message`), to not name it twice. */
+  private registryCause: string | undefined;
 
   constructor(private readonly onSignal?: (signal: OdooLogSignal) => void) {
     this.parser = new OdooLogParser(
@@ -198,15 +200,27 @@ export class OdooLogAnalyzer {
         ...(r.exception ? { exception: r.exception } : {}),
       });
     }
-    for (const f of classifyRecord(r)) {
+    const findings = classifyRecord(r);
+    // 16 and 17 print the traceback under the registry record and repeat it under the database-init one; 18
+    // prints it under the database-init record only. The cause is named once, from whichever carries it first.
+    const cause = findings.find((f) => CAUSE_KINDS.has(f.kind));
+    const key = cause && `${cause.kind}|${cause.message}`;
+    if (findings.some((f) => f.kind === "registry-failed")) this.registryCause = key;
+    else if (findings.some((f) => f.kind === "database-init-failed") && key !== undefined && key === this.registryCause) findings.splice(findings.indexOf(cause!), 1);
+    for (const f of findings) {
       this.findings.push(f);
       this.onSignal?.({ kind: "finding", finding: f });
     }
   }
 }
 
+/** The finding kinds read from a traceback: the cause of a failed load. */
+const CAUSE_KINDS = new Set<OdooLogFindingKind>(["missing-dependency", "missing-external-id", "view-error", "data-error", "python-error"]);
+
 /**
- * The findings one record carries (none for an ordinary INFO record or a harmless warning).
+ * The findings one record carries (none for an ordinary INFO record or a harmless warning), with the cause its
+ * traceback names. A ``Failed to initialize database`` record often repeats the registry record's traceback:
+ * {@link OdooLogAnalyzer} names that cause once.
  *
  * @example classifyRecord(parseOdooLogLine(line)!).map((f) => f.kind)
  */
@@ -228,9 +242,7 @@ export function classifyRecord(r: OdooLogRecord): OdooLogFinding[] {
   else if (msg.startsWith("Failed to load registry")) out.push({ ...base, kind: "registry-failed", ...exc });
   else if (INIT_FAILED.test(msg)) out.push({ ...base, kind: "database-init-failed", ...exc });
   else out.push({ ...base, kind: "error-record", ...exc });
-  // The cause, read from the traceback: the registry record carries it first; the database-init record
-  // repeats the same traceback, so only the registry's (or the first one seen) is turned into a cause.
-  if (r.exception && !(INIT_FAILED.test(msg) && r.logger === "odoo.service.server")) {
+  if (r.exception) {
     const cause = causeOf(r.exception, r.extraLines.join("\n"), base);
     if (cause) out.push(cause);
   }

@@ -12,8 +12,10 @@ import { acquireUpdateLock, releaseUpdateLock, type LockHolder } from "./lock.js
 import { OdooLogAnalyzer, type OdooLogFinding, type OdooLogFindingKind, type OdooLogSummary } from "./log-analysis.js";
 import type { OdooLogLevel } from "./log-parser.js";
 import { describeSessions, otherSessions, type OtherSession } from "./sessions.js";
-import { checkModules, PENDING_MODULE_STATES, type VerifiedModule } from "./verify.js";
+import { checkModules, PENDING_MODULE_STATES, updatedModules, type VerifiedModule } from "./verify.js";
 import { discoverAddons, type AddonInfo } from "../addons/discover.js";
+import { ManifestSyntaxError } from "../addons/manifest-error.js";
+import { readOdooAddonsPath, readRemoteManifests } from "../addons/odoo-config.js";
 import { recordChecksums } from "./records.js";
 
 /** Progress events of {@link migrateModules}. */
@@ -45,8 +47,9 @@ export interface MigrateModulesOptions extends Omit<OdooUpdateCommandOptions, "d
   env?: Record<string, string>;
   /**
    * Addons paths as odoo-deploy sees them (the repository's), to read manifest versions for verification
-   * and compute click-odoo-update checksums. Without them, versions are not compared and no checksums are
-   * stored (the report says so).
+   * and compute click-odoo-update checksums. Without them, the addons paths odoo-bin uses (`addonsPath`, else
+   * `addons_path` of `odooConfig`, read through the runner) give the manifest versions — and, with the local
+   * runner, the checksums too; with neither, versions are not compared (the report says so).
    */
   localAddonsPaths?: readonly string[];
   /** Git revision of the code being deployed, recorded as `odoo_deploy.deployed_revision` on success. */
@@ -152,11 +155,21 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
   };
 
   // Read the local addons first: a wrong path is a usage error, found before anything is locked or run.
-  const addons: Map<string, AddonInfo> | undefined =
-    options.localAddonsPaths && options.localAddonsPaths.length > 0
-      ? await discoverAddons({ addonsPaths: options.localAddonsPaths, ...(options.signal ? { signal: options.signal } : {}) })
-      : undefined;
-  const manifestVersions = addons ? new Map([...addons].map(([name, a]) => [name, a.manifest.version])) : undefined;
+  const unreadableManifests = new Map<string, string>();
+  const discover = (addonsPaths: readonly string[]) =>
+    discoverAddons({ addonsPaths, onUnreadable: (u) => unreadableManifests.set(u.name, u.error.message), ...(options.signal ? { signal: options.signal } : {}) });
+  let addons: Map<string, AddonInfo> | undefined = options.localAddonsPaths && options.localAddonsPaths.length > 0 ? await discover(options.localAddonsPaths) : undefined;
+  // Else the addons paths odoo-bin itself uses, as its host sees them: read there, or here when that is here.
+  let odooSidePaths: string[] | undefined;
+  if (!addons) {
+    const given = typeof options.addonsPath === "string" ? options.addonsPath.split(",") : options.addonsPath;
+    odooSidePaths = given?.map((p) => p.trim()).filter(Boolean) ?? (options.odooConfig ? await readOdooAddonsPath(options.runner, options.odooConfig, options.signal) : undefined);
+    if (odooSidePaths?.length && options.runner.kind === "local") {
+      addons = await discover(odooSidePaths);
+      odooSidePaths = undefined;
+    }
+  }
+  let manifestVersions: Map<string, string | undefined> | undefined = addons ? new Map([...addons].map(([name, a]) => [name, a.manifest.version])) : undefined;
 
   const client: pg.Client = await connect(dbUrl, { applicationName: "odoo-deploy migrate", signal: options.signal });
   let locked = false;
@@ -298,11 +311,21 @@ export async function migrateModules(options: MigrateModulesOptions): Promise<Mi
 
     // 5. The database: the only witness that cannot be fooled.
     throwIfAborted(options.signal);
+    if (odooSidePaths?.length) {
+      // Only the manifests verification needs, one `cat` each on the Odoo host.
+      const names = [...new Set([...(await updatedModules(client, update)), ...install, ...report.pendingBefore.map((p) => p.name)])];
+      manifestVersions = new Map();
+      for (const [name, m] of await readRemoteManifests(options.runner, odooSidePaths, names, options.signal)) {
+        if (m instanceof ManifestSyntaxError) unreadableManifests.set(name, m.message);
+        else manifestVersions.set(name, m.version);
+      }
+    }
     const verified = await checkModules(client, {
       update,
       install,
       leftovers: report.pendingBefore.map((p) => p.name),
       ...(manifestVersions ? { manifestVersions } : {}),
+      unreadableManifests,
     });
     report.modules = verified.modules;
     report.pending = verified.pending;

@@ -91,3 +91,39 @@ describe("verifyModules on the real Odoo 16 database", () => {
     expect(r.checks.find((c) => c.name === "modules-installed")).toMatchObject({ status: "failed", detail: `${other!.name}: uninstalled` });
   });
 });
+
+for (const series of ["17.0", "18.0"] as const) {
+  describe(`verifyModules on the real Odoo ${series} database`, () => {
+    test("versions adapted to the series; dependents of an updated module checked; a stale version caught", async ({ labDbOf, pg }) => {
+      const db = await labDbOf(series);
+      const dir = mkdtempSync(path.join(tmpdir(), "od-verify-"));
+      try {
+        // contacts' manifest says 1.0, stored as `<series>.1.0`; mail's says its real version, and (as manifests
+        // of 17 and 18 do) lists its dependencies as a set.
+        const [mail] = await pg.query<{ v: string }>("SELECT latest_version AS v FROM ir_module_module WHERE name = 'mail'", [], db.name);
+        mkdirSync(path.join(dir, "contacts"));
+        writeFileSync(path.join(dir, "contacts/__manifest__.py"), "{'name': 'Contacts', 'version': '1.0', 'depends': ['base', 'mail']}\n");
+        mkdirSync(path.join(dir, "mail"));
+        writeFileSync(path.join(dir, "mail/__manifest__.py"), `{'name': 'Discuss', 'version': '${mail!.v.slice(5)}', 'depends': {'base', 'base_setup', 'bus', 'web_tour'}}\n`);
+        const r = await verifyModules({ dbUrl: db.url, update: ["mail"], addonsPaths: [dir] });
+        expect(r.series).toBe(series);
+        expect(r.checks.map((c) => [c.name, c.status])).toEqual([
+          ["no-pending-modules", "ok"],
+          ["modules-installed", "ok"],
+          ["module-versions", "ok"],
+        ]);
+        expect(r.modules.find((m) => m.name === "contacts")).toEqual({ name: "contacts", state: "installed", latestVersion: `${series}.1.0`, expectedVersion: `${series}.1.0`, reason: "dependent" });
+        expect(r.modules.find((m) => m.name === "crm")?.reason).toBe("dependent");
+
+        writeFileSync(path.join(dir, "contacts/__manifest__.py"), "{'name': 'Contacts', 'version': '1.1', 'depends': ['base', 'mail']}\n");
+        const stale = await verifyModules({ dbUrl: db.url, update: ["contacts"], addonsPaths: [dir] });
+        expect(stale.checks.find((c) => c.name === "module-versions")).toMatchObject({
+          status: "failed",
+          detail: `contacts: database has ${series}.1.0, manifest says ${series}.1.1`,
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}

@@ -39,6 +39,8 @@ export interface CheckModulesInput {
   manifestVersions?: ReadonlyMap<string, string | undefined>;
   /** Modules that were pending before the update: their versions are checked too. */
   leftovers?: readonly string[];
+  /** Modules whose manifest Odoo cannot read, with why (`file:line:column: reason`). */
+  unreadableManifests?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -67,27 +69,10 @@ export async function checkModules(db: Queryable, input: CheckModulesInput): Pro
   const t1 = performance.now();
   const baseVersion = (await db.query<{ v: string | null }>("SELECT latest_version AS v FROM ir_module_module WHERE name = 'base'")).rows[0]?.v;
   const series = seriesOf(baseVersion);
-  const all = input.update.includes("all");
   const requested = new Map<string, VerifiedModule["reason"]>();
   for (const n of input.install) requested.set(n, "install");
   for (const n of input.update) if (n !== "all") requested.set(n, "update");
-  // `-u X` also updates every installed module depending on X, transitively (ODOO-FACTS.md).
-  const dependents = all
-    ? (await db.query<{ name: string }>("SELECT name FROM ir_module_module WHERE state = 'installed' ORDER BY name")).rows
-    : (
-        await db.query<{ name: string }>(
-          `WITH RECURSIVE dep(name) AS (
-             SELECT unnest($1::text[])
-             UNION
-             SELECT m.name FROM ir_module_module_dependency d
-               JOIN ir_module_module m ON m.id = d.module_id
-               JOIN dep ON d.name = dep.name
-             WHERE m.state = 'installed'
-           ) SELECT name FROM dep ORDER BY name`,
-          [input.update.filter((n) => n !== "all")],
-        )
-      ).rows;
-  for (const { name } of dependents) if (!requested.has(name)) requested.set(name, "dependent");
+  for (const name of await updatedModules(db, input.update)) if (!requested.has(name)) requested.set(name, "dependent");
   for (const name of input.leftovers ?? []) if (!requested.has(name)) requested.set(name, "leftover");
 
   const rows = new Map(
@@ -127,9 +112,12 @@ export async function checkModules(db: Queryable, input: CheckModulesInput): Pro
 
   const withVersion = modules.filter((m) => m.expectedVersion !== undefined && m.state === "installed");
   const mismatched = withVersion.filter((m) => m.latestVersion !== m.expectedVersion);
+  const unreadable = modules.filter((m) => input.unreadableManifests?.has(m.name)).map((m) => `${m.name}: its manifest cannot be read (${input.unreadableManifests!.get(m.name)})`);
   const noManifest = modules.filter((m) => m.expectedVersion === undefined && m.state === "installed").map((m) => m.name);
   const t2 = performance.now();
-  if (!series) {
+  if (unreadable.length > 0) {
+    checks.push({ name: "module-versions", status: "failed", detail: unreadable.join("; "), durationMs: durationSince(t2) });
+  } else if (!series) {
     checks.push({ name: "module-versions", status: "skipped", detail: "no base module version to derive the Odoo series from" });
   } else if (withVersion.length === 0) {
     checks.push({
@@ -149,6 +137,28 @@ export async function checkModules(db: Queryable, input: CheckModulesInput): Pro
     });
   }
   return { checks, modules, pending, ...(series ? { series } : {}) };
+}
+
+/**
+ * The modules `-u` updates: those named and every installed module depending on them, transitively
+ * (ODOO-FACTS.md); every installed module for `all`.
+ *
+ * @example await updatedModules(client, ["contacts"]) // ["contacts", "crm", …]
+ */
+export async function updatedModules(db: Queryable, update: readonly string[]): Promise<string[]> {
+  if (update.includes("all")) return (await db.query<{ name: string }>("SELECT name FROM ir_module_module WHERE state = 'installed' ORDER BY name")).rows.map((r) => r.name);
+  const r = await db.query<{ name: string }>(
+    `WITH RECURSIVE dep(name) AS (
+       SELECT unnest($1::text[])
+       UNION
+       SELECT m.name FROM ir_module_module_dependency d
+         JOIN ir_module_module m ON m.id = d.module_id
+         JOIN dep ON d.name = dep.name
+       WHERE m.state = 'installed'
+     ) SELECT name FROM dep ORDER BY name`,
+    [update],
+  );
+  return r.rows.map((x) => x.name);
 }
 
 /** Options of {@link verifyModules}. */

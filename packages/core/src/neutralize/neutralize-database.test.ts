@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createOdooAddonsDir, odooDoubleArgv, writeOdooConfig, type OdooAddonsDir, type PgCluster } from "@odoo-deploy/testkit";
+import { createOdooAddonsDir, odooDoubleArgv, writeOdooConfig, type FixtureSeries, type OdooAddonsDir, type PgCluster } from "@odoo-deploy/testkit";
 import { afterAll, beforeAll, describe, expect, test, type TestDatabase } from "@odoo-deploy/testkit/vitest";
+import { inspectDatabase } from "../db/inspect.js";
 import { neutralizeDatabase, type NeutralizeEvent } from "./neutralize-database.js";
 
 let tmp: string;
@@ -14,8 +15,8 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Fixture addons plus stubs for every other module installed in the lab database, and an Odoo config. */
-async function labAddons(pg: PgCluster, db: TestDatabase, stubs = true): Promise<{ addons: OdooAddonsDir; conf: string }> {
-  const addons = createOdooAddonsDir();
+async function labAddons(pg: PgCluster, db: TestDatabase, stubs = true, series: FixtureSeries = "16.0"): Promise<{ addons: OdooAddonsDir; conf: string }> {
+  const addons = createOdooAddonsDir({ series });
   if (stubs) {
     const rows = await pg.query<{ name: string }>("SELECT name FROM ir_module_module WHERE state = 'installed'", [], db.name);
     addons.addStubModules(rows.map((r) => r.name));
@@ -105,3 +106,60 @@ describe("neutralizeDatabase with the Odoo double on the real lab database", () 
     addons.cleanup();
   });
 });
+
+// The real 17.0 and 18.0 databases hold no mail server: production-like ones are added, with credentials.
+const SERVERS = [
+  `INSERT INTO ir_mail_server (name, smtp_host, smtp_port, smtp_authentication, smtp_encryption, smtp_user, smtp_pass, active, sequence)
+   VALUES ('Production SMTP', 'smtp.example.com', 587, 'login', 'starttls', 'mailer@example.com', 'smtp-secret', true, 10)`,
+  `INSERT INTO fetchmail_server (name, server, port, server_type, "user", password, active, state, is_ssl, priority)
+   VALUES ('Production IMAP', 'imap.example.com', 993, 'imap', 'inbox@example.com', 'imap-secret', true, 'done', true, 5)`,
+];
+
+for (const [series, nightly] of [
+  ["17.0", "17.0-20240709"],
+  ["18.0", "18.0-20250506"],
+] as const) {
+  describe(`neutralizeDatabase with the Odoo double (${nightly}) on the real ${series} lab database`, () => {
+    test("verifies on the series' column types, clears credentials, is idempotent; status reads it neutralized", async ({ pg, labDbOf }) => {
+      const db = await labDbOf(series);
+      for (const q of SERVERS) await pg.query(q, [], db.name);
+      const { addons, conf } = await labAddons(pg, db, true, series);
+      const env = { ODOO_DOUBLE_VERSION: nightly };
+      expect((await inspectDatabase({ dbUrl: db.url })).neutralized).toBe(false);
+      const active = await pg.query<{ n: number }>("SELECT count(*)::int AS n FROM ir_cron WHERE active", [], db.name);
+      expect(active[0]!.n).toBeGreaterThan(1);
+
+      const first = await neutralizeDatabase({ dbName: db.name, dbUrl: db.url, odooBin, odooConfig: conf, env });
+      expect(first.checks.map((c) => [c.name, c.status, c.detail])).toEqual([
+        ["crons inactive", "ok", "only the autovacuum job is active"],
+        ["outgoing mail disabled", "ok", "every active outgoing server is Odoo's dummy (1)"],
+        ["incoming mail disabled", "ok", "no active fetchmail server"],
+        ["database.is_neutralized", "ok", "true"],
+        ["no stored credentials", "ok", "none"],
+      ]);
+      expect(first).toMatchObject({ ok: true, ran: true, exitCode: 0, missingModules: [], credentialsCleared: 2 });
+      // The series' own neutralize SQL ran (webhooks of server actions are 17+).
+      expect(await pg.query("SELECT count(*)::int AS n FROM ir_act_server WHERE state = 'webhook' AND webhook_url <> 'neutralization - disable webhook'", [], db.name)).toEqual([{ n: 0 }]);
+
+      const after = await snapshot(pg, db.name);
+      const second = await neutralizeDatabase({ dbName: db.name, dbUrl: db.url, odooBin, odooConfig: conf, env });
+      expect(second).toMatchObject({ ok: true, alreadyNeutralized: true, ran: false, credentialsCleared: 0 });
+      expect(await snapshot(pg, db.name)).toEqual(after);
+      const status = await inspectDatabase({ dbUrl: db.url });
+      expect(status).toMatchObject({ ok: true, neutralized: true, odooSeries: series });
+      addons.cleanup();
+    });
+
+    test("a cron left active by a module is named by its name, whatever cron_name's type", async ({ pg, labDbOf }) => {
+      const db = await labDbOf(series);
+      const { addons, conf } = await labAddons(pg, db, true, series);
+      const r = await neutralizeDatabase({ dbName: db.name, dbUrl: db.url, odooBin, odooConfig: conf, env: { ODOO_DOUBLE_VERSION: nightly } });
+      expect(r.ok).toBe(true);
+      const [cron] = await pg.query<{ id: number; cron_name: string }>("UPDATE ir_cron SET active = true WHERE id = (SELECT max(id) FROM ir_cron) RETURNING id, cron_name", [], db.name);
+      const again = await neutralizeDatabase({ dbName: db.name, dbUrl: db.url, odooBin, odooConfig: conf });
+      expect(again.ok).toBe(false);
+      expect(again.checks.find((c) => c.name === "crons inactive")).toMatchObject({ status: "failed", detail: `still active: ${cron!.id} ${cron!.cron_name}` });
+      addons.cleanup();
+    });
+  });
+}

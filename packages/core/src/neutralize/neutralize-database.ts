@@ -1,7 +1,10 @@
 import type pg from "pg";
+import { readOdooAddonsPath } from "../addons/odoo-config.js";
+import { columnTypes, displayText } from "../db/catalog.js";
 import { withClient, withDatabase } from "../db/connection.js";
 import { AbortedError, EnvironmentError, UsageError } from "../errors.js";
 import { durationSince, timedCheck, type Check, type EventHandler, type ReportBase } from "../report.js";
+import { StepRecorder, type StepEvent } from "../steps.js";
 import { createLocalRunner } from "../runner/local.js";
 import type { CommandRunner } from "../runner/types.js";
 
@@ -38,7 +41,7 @@ export interface NeutralizeDatabaseOptions {
 
 /** Progress of {@link neutralizeDatabase}. */
 export type NeutralizeEvent =
-  | { type: "neutralize:step"; step: string; status: Check["status"]; detail?: string }
+  | StepEvent<"neutralize">
   | { type: "neutralize:log"; line: string };
 
 /** Report of {@link neutralizeDatabase}: `steps` it took, `checks` of the neutralized state. */
@@ -83,12 +86,10 @@ export async function neutralizeDatabase(o: NeutralizeDatabaseOptions): Promise<
   if (!o.dbName) throw new UsageError("neutralize needs the Odoo database name", { code: "MISSING_DB_NAME" });
   const url = withDatabase(o.dbUrl, o.dbName);
   const runner = o.runner ?? createLocalRunner();
-  const steps: Check[] = [];
+  const recorder = new StepRecorder("neutralize", { ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+  const steps = recorder.steps;
   const checks: Check[] = [];
-  const step = (c: Check) => {
-    steps.push(c);
-    o.onEvent?.({ type: "neutralize:step", step: c.name, status: c.status, ...(c.detail ? { detail: c.detail } : {}) });
-  };
+  const step = (c: Check) => recorder.record(c);
   const aborted = () => {
     if (o.signal?.aborted) throw new AbortedError("neutralize aborted");
   };
@@ -123,7 +124,7 @@ export async function neutralizeDatabase(o: NeutralizeDatabaseOptions): Promise<
   let missingModules: string[] = [];
   if (runNeeded) {
     const t = performance.now();
-    const paths = o.addonsPaths ?? (o.odooConfig ? await addonsPathFromConfig(runner, o.odooConfig, o.signal) : undefined);
+    const paths = o.addonsPaths ?? (o.odooConfig ? await readOdooAddonsPath(runner, o.odooConfig, o.signal) : undefined);
     if (!paths?.length) {
       step({
         name: "addons-path",
@@ -194,16 +195,11 @@ export async function neutralizeDatabase(o: NeutralizeDatabaseOptions): Promise<
   return report({ alreadyNeutralized, ran: runNeeded, missingModules, credentialsCleared, ...(exitCode === undefined ? {} : { exitCode }) });
 }
 
-async function columnsOf(c: pg.Client, table: string): Promise<Set<string>> {
-  const r = await c.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", [table]);
-  return new Set(r.rows.map((x) => x.column_name));
-}
-
 /** Sets every stored credential column to NULL where it is set; returns the rows changed. */
 async function clearCredentials(c: pg.Client): Promise<number> {
   let n = 0;
   for (const [table, wanted] of Object.entries(CREDENTIAL_COLUMNS)) {
-    const have = await columnsOf(c, table);
+    const have = await columnTypes(c, table);
     const cols = wanted.filter((w) => have.has(w));
     if (!cols.length) continue;
     const r = await c.query(`UPDATE ${table} SET ${cols.map((k) => `"${k}" = NULL`).join(", ")} WHERE ${cols.map((k) => `"${k}" IS NOT NULL`).join(" OR ")}`);
@@ -217,7 +213,9 @@ async function verifyNeutralized(c: pg.Client, credentials: boolean): Promise<Ch
   const checks: Check[] = [];
   checks.push(
     await timedCheck("crons inactive", async () => {
-      const r = await c.query<{ id: number; name: string }>(`SELECT id, coalesce(cron_name->>'en_US', cron_name::text) AS name FROM ir_cron WHERE active AND id NOT IN (${AUTOVACUUM}) ORDER BY id`);
+      // cron_name is jsonb (translated) in 16 and varchar in 17 and 18.
+      const name = displayText("cron_name", (await columnTypes(c, "ir_cron")).get("cron_name"));
+      const r = await c.query<{ id: number; name: string }>(`SELECT id, ${name} AS name FROM ir_cron WHERE active AND id NOT IN (${AUTOVACUUM}) ORDER BY id`);
       return r.rows.length ? { status: "failed", detail: `still active: ${r.rows.map((x) => `${x.id} ${x.name}`).join(", ")}` } : "only the autovacuum job is active";
     }),
   );
@@ -251,7 +249,7 @@ async function verifyNeutralized(c: pg.Client, credentials: boolean): Promise<Ch
       await timedCheck("no stored credentials", async () => {
         const left: string[] = [];
         for (const [table, wanted] of Object.entries(CREDENTIAL_COLUMNS)) {
-          const have = await columnsOf(c, table);
+          const have = await columnTypes(c, table);
           const cols = wanted.filter((w) => have.has(w));
           if (!cols.length) continue;
           const r = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${cols.map((k) => `"${k}" IS NOT NULL`).join(" OR ")}`);
@@ -261,25 +259,6 @@ async function verifyNeutralized(c: pg.Client, credentials: boolean): Promise<Ch
       }),
     );
   return checks;
-}
-
-/** Reads `addons_path` from an Odoo config file on the runner's side. */
-async function addonsPathFromConfig(runner: CommandRunner, file: string, signal?: AbortSignal): Promise<string[] | undefined> {
-  const r = await runner.exec(["cat", "--", file], signal ? { signal } : {});
-  if (r.exitCode !== 0) throw new EnvironmentError(`neutralize: cannot read the Odoo config ${file} on ${runner.description}`, { code: "ODOO_CONFIG_UNREADABLE", details: { exitCode: r.exitCode } });
-  let section = "";
-  for (const raw of r.stdout.split(/\r?\n/)) {
-    const line = raw.trim();
-    const sec = /^\[(.+)\]$/.exec(line);
-    if (sec) section = sec[1]!;
-    const kv = /^addons_path\s*[=:]\s*(.*)$/.exec(line);
-    if (kv && section === "options")
-      return kv[1]!
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-  }
-  return undefined;
 }
 
 /** Module names (directories holding `__manifest__.py`) on the addons path, listed on the runner's side. */

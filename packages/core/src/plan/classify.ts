@@ -41,12 +41,24 @@ export const DEFAULT_CLASSIFICATION_RULES: readonly ClassificationRule[] = [
   { pattern: "**", effect: "update", label: "other files" },
 ];
 
+/** Options of {@link globToRegExp}. */
+export interface GlobOptions {
+  /**
+   * Name globs (tables, columns, `switch` cases) instead of path globs: `*` and `?` match any characters,
+   * `/` included, and `[abc]` is a character class.
+   */
+  names?: boolean;
+}
+
 /**
- * Compiles a classification glob to an anchored RegExp.
+ * Compiles a glob to an anchored RegExp: a path glob (classification rules: `**`, `*` and `?` within one
+ * path segment) or, with `names`, a name glob.
  *
  * @example globToRegExp("**\/*.py").test("models/sale.py") // true
+ * @example globToRegExp("res_partner*", { names: true }).test("res_partner_bank") // true
  */
-export function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string, options: GlobOptions = {}): RegExp {
+  if (options.names) return new RegExp(`^${glob.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
   let re = "";
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;

@@ -3,7 +3,8 @@ import path from "node:path";
 import { OperationFailedError, UsageError } from "../errors.js";
 import type { CommandRunner } from "../runner/types.js";
 import { duplicateModuleError, MANIFEST_NAMES } from "../addons/discover.js";
-import { parseManifest, type AddonManifest } from "../addons/manifest.js";
+import { ManifestSyntaxError } from "../addons/manifest-error.js";
+import { manifestText, parseManifest, type AddonManifest } from "../addons/manifest.js";
 import { commitTree, entryKind, GitObjectReader, type TreeEntry } from "./git-objects.js";
 
 /** A repository (the top one or a submodule) whose objects can be read. */
@@ -14,8 +15,8 @@ interface RepoHandle {
   reader: GitObjectReader;
 }
 
-/** A module as found in a git revision. */
-export interface GitModule {
+/** A module directory as found in a git revision, whatever its manifest says. */
+export interface ModuleTree {
   name: string;
   /** Directory path relative to the top repository (through submodules; a symlinked addon shows the link). */
   path: string;
@@ -24,9 +25,18 @@ export interface GitModule {
   treeOid: string;
   repo: RepoHandle;
   manifestFile: string;
-  manifest: AddonManifest;
   /** The addons path's tree when the module is a plain directory right in it (no symlink, no submodule). */
   parentTree?: string;
+}
+
+/** A module as found in a git revision. */
+export interface GitModule extends ModuleTree {
+  manifest: AddonManifest;
+}
+
+/** A module of a git revision whose manifest Odoo cannot read (Odoo skips it). */
+export interface UnreadableGitModule extends ModuleTree {
+  error: ManifestSyntaxError;
 }
 
 /** A changed file inside a module, relative to the module directory. */
@@ -48,7 +58,7 @@ export interface FileChange {
  */
 export class GitRepository {
   private readonly repos = new Map<string, RepoHandle>();
-  private readonly manifests = new Map<string, Promise<AddonManifest>>();
+  private readonly manifests = new Map<string, Promise<AddonManifest | ManifestSyntaxError>>();
   readonly warnings: string[] = [];
 
   private constructor(
@@ -166,10 +176,15 @@ export class GitRepository {
 
   /**
    * The addons found in the given addons paths (relative to the top repository) at a commit. An addons path
-   * missing at that commit is reported through `missing`. A module name found twice is an error naming both.
+   * missing at that commit is reported through `missing`; modules whose manifest Odoo cannot read through
+   * `unreadable`. A module name found twice is an error naming both.
    */
-  async listAddons(commit: string, addonsPaths: readonly string[]): Promise<{ modules: Map<string, GitModule>; missing: string[] }> {
+  async listAddons(
+    commit: string,
+    addonsPaths: readonly string[],
+  ): Promise<{ modules: Map<string, GitModule>; unreadable: Map<string, UnreadableGitModule>; missing: string[] }> {
     const modules = new Map<string, GitModule>();
+    const unreadable = new Map<string, UnreadableGitModule>();
     const missing: string[] = [];
     for (const ap of addonsPaths) {
       const dir = await this.resolveDir(commit, ap);
@@ -179,43 +194,45 @@ export class GitRepository {
       }
       const entries = await dir.repo.reader.readTree(dir.tree);
       const found = await Promise.all(
-        entries.map(async (e): Promise<GitModule | undefined> => {
+        entries.map(async (e): Promise<GitModule | UnreadableGitModule | undefined> => {
           const kind = entryKind(e.mode);
           if (kind === "file") return undefined;
           const rel = ap === "." || ap === "" ? e.name : `${ap.replace(/\/+$/, "")}/${e.name}`;
           const node = kind === "tree" ? { repo: dir.repo, tree: e.oid } : await this.resolveDir(commit, rel);
           if (!node) return undefined;
-          const manifest = await this.readManifest(node.repo, node.tree, rel);
-          if (!manifest) return undefined;
-          return {
-            name: e.name,
-            path: rel,
-            addonsPath: ap,
-            treeOid: node.tree,
-            repo: node.repo,
-            ...manifest,
-            ...(kind === "tree" ? { parentTree: dir.tree } : {}),
-          };
+          const read = await this.readManifest(node.repo, node.tree, rel);
+          if (!read) return undefined;
+          const tree = { name: e.name, path: rel, addonsPath: ap, treeOid: node.tree, repo: node.repo, manifestFile: read.manifestFile, ...(kind === "tree" ? { parentTree: dir.tree } : {}) };
+          return read.manifest instanceof ManifestSyntaxError ? { ...tree, error: read.manifest } : { ...tree, manifest: read.manifest };
         }),
       );
       for (const m of found) {
         if (!m) continue;
-        const other = modules.get(m.name);
+        const other = modules.get(m.name) ?? unreadable.get(m.name);
         if (other) throw duplicateModuleError(m.name, other.path, m.path);
-        modules.set(m.name, m);
+        if ("error" in m) unreadable.set(m.name, m);
+        else modules.set(m.name, m);
       }
     }
-    return { modules, missing };
+    return { modules, unreadable, missing };
   }
 
-  private async readManifest(repo: RepoHandle, tree: string, rel: string): Promise<{ manifestFile: string; manifest: AddonManifest } | undefined> {
+  private async readManifest(repo: RepoHandle, tree: string, rel: string): Promise<{ manifestFile: string; manifest: AddonManifest | ManifestSyntaxError } | undefined> {
     const entries = await repo.reader.readTree(tree);
     for (const manifestFile of MANIFEST_NAMES) {
       const e = entries.find((x) => x.name === manifestFile && entryKind(x.mode) === "file");
       if (!e) continue;
       let p = this.manifests.get(e.oid);
       if (!p) {
-        p = repo.reader.read(e.oid).then((o) => parseManifest(o!.data.toString("utf8"), `${rel}/${manifestFile}`));
+        const file = `${rel}/${manifestFile}`;
+        p = repo.reader.read(e.oid).then((o) => {
+          try {
+            return parseManifest(manifestText(o!.data, file), file);
+          } catch (err) {
+            if (err instanceof ManifestSyntaxError) return err;
+            throw err;
+          }
+        });
         this.manifests.set(e.oid, p);
       }
       return { manifestFile, manifest: await p };
@@ -229,10 +246,10 @@ export class GitRepository {
    * addons path (git's own C diff, `--no-renames` so no pairing across modules); the others (symlinked, in
    * a submodule, moved between paths) by walking their trees.
    */
-  async diffModules(pairs: readonly (readonly [GitModule, GitModule])[]): Promise<Map<string, FileChange[]>> {
+  async diffModules(pairs: readonly (readonly [ModuleTree, ModuleTree])[]): Promise<Map<string, FileChange[]>> {
     const out = new Map<string, FileChange[]>();
     const groups = new Map<string, { repo: RepoHandle; a: string; b: string; names: Set<string> }>();
-    const rest: (readonly [GitModule, GitModule])[] = [];
+    const rest: (readonly [ModuleTree, ModuleTree])[] = [];
     for (const pair of pairs) {
       const [a, b] = pair;
       if (a.parentTree && b.parentTree && a.repo === b.repo && a.path === b.path) {
@@ -268,7 +285,7 @@ export class GitRepository {
   }
 
   /** Files that differ between two module trees (possibly in different repositories), relative to the module. */
-  async diffModule(a: GitModule, b: GitModule): Promise<FileChange[]> {
+  async diffModule(a: ModuleTree, b: ModuleTree): Promise<FileChange[]> {
     const out: FileChange[] = [];
     const walk = async (ra: RepoHandle, ta: string | undefined, rb: RepoHandle, tb: string | undefined, prefix: string) => {
       const ea = ta ? await ra.reader.readTree(ta) : [];

@@ -104,3 +104,24 @@ describe("planDeploy with the real Odoo 16 database", () => {
     }
   });
 });
+
+for (const series of ["17.0", "18.0"] as const) {
+  describe(`planDeploy with the real Odoo ${series} database`, () => {
+    test("installed modules and states from ir_module_module; an uninstalled Odoo module needed is installed; a set of depends is read", async ({ gitRepo: repo, labDbOf, pg }) => {
+      const db = await labDbOf(series);
+      repo.write({ "custom_addons/lab_x/__manifest__.py": `{'name': 'x', 'version': '${series}.1.0.0', 'depends': {'contacts', 'crm'}}\n` });
+      const base = await repo.commit("base");
+      await pg.query("INSERT INTO ir_config_parameter (key, value) VALUES ($1, $2)", [DEPLOYED_REVISION_KEY, base], db.name);
+      await pg.query("INSERT INTO ir_module_module (name, state, latest_version) VALUES ('lab_x', 'installed', $1)", [`${series}.1.0.0`], db.name);
+      repo.write({ "custom_addons/lab_x/__manifest__.py": `{'name': 'x', 'version': '${series}.1.1.0', 'depends': {'contacts', 'crm', 'auth_oauth'}}\n` });
+      await repo.commit("lab_x needs auth_oauth");
+      const p = await planDeploy({ repo: repo.dir, addonsPaths: ["custom_addons"], dbUrl: db.url });
+      expect(p.ok).toBe(true);
+      expect(p.installedFrom).toBe("database");
+      expect(p.install).toEqual(["auth_oauth"]);
+      expect(p.update).toEqual(["lab_x"]);
+      expect(p.modules.auth_oauth).toMatchObject({ action: "install", external: true, state: "uninstalled" });
+      expect(p.modules.lab_x?.version).toEqual({ from: `${series}.1.0.0`, to: `${series}.1.1.0` });
+    });
+  });
+}

@@ -309,7 +309,7 @@ describe("planDeploy (git mode, no database)", () => {
     }
   });
 
-  test("errors: no base revision, unknown revision, broken manifest, missing addons path", async ({ gitRepo: repo }) => {
+  test("errors: no base revision, unknown revision, missing addons path", async ({ gitRepo: repo }) => {
     repo.write(mod("addons", "a_x"));
     const base = await repo.commit("base");
     expect((await rejection(planDeploy({ repo: repo.dir, addonsPaths: ["addons"] }))).code).toBe("NO_BASE_REVISION");
@@ -318,11 +318,59 @@ describe("planDeploy (git mode, no database)", () => {
     expect(unknown.message).toContain("unknown base revision: no-such-rev");
     expect((await rejection(plan(repo, base, { addonsPaths: ["nope"] }))).code).toBe("ADDONS_PATH_NOT_FOUND");
     expect((await rejection(plan(repo, base, { signal: AbortSignal.abort() }))).code).toBe("ABORTED");
-    repo.write({ "addons/a_x/__manifest__.py": "{\n  'name': 'A',\n  'depends': ['base']\n  'data': [],\n}\n" });
+  });
+
+  test("a manifest Odoo cannot read fails the plan when its module is installed, changed or needed; otherwise it is a warning", async ({ gitRepo: repo }) => {
+    repo.write({ ...mod("addons", "a_x"), ...mod("addons", "b_x", { depends: ["a_x"] }), ...mod("addons", "c_x") });
+    const base = await repo.commit("base");
+    const broken = "{\n  'name': 'A',\n  'depends': ['base']\n  'data': [],\n}\n";
+    // Changed (and installed: no database, so the base revision's modules count as installed).
+    repo.write({ "addons/a_x/__manifest__.py": broken });
     await repo.commit("broken manifest");
-    const broken = await rejection(plan(repo, base));
-    expect([broken.code, broken.category]).toEqual(["MANIFEST_SYNTAX", "failed"]);
-    expect(broken.message).toBe("addons/a_x/__manifest__.py:4:3: expected ',' or '}' to continue the dict opened at line 1, found a string");
+    const changed = await plan(repo, base);
+    expect(changed.ok).toBe(false);
+    expect(changed.checks.find((c) => c.name === "manifests")).toEqual({
+      name: "manifests",
+      status: "failed",
+      detail:
+        "manifests Odoo cannot read: addons/a_x/__manifest__.py:4:3: expected ',' or '}' to continue the dict opened at line 1, found a string " +
+        "(a_x: installed; added or changed in this revision range; needed by b_x)",
+    });
+    // Its code is still there: it is not planned for uninstall, and b_x's dependency is not called missing.
+    expect(changed.uninstall).toEqual([]);
+    expect(changed.checks.find((c) => c.name === "dependencies")?.status).toBe("ok");
+    expect(changed.modules.a_x?.reasons).toContain("manifest unreadable by Odoo: expected ',' or '}' to continue the dict opened at line 1, found a string (addons/a_x/__manifest__.py:4)");
+
+    // A module unreadable at both revisions, not installed (the base's Odoo could not read it) and needed by
+    // nobody: Odoo skips it; the plan goes on and says where.
+    repo.write(mod("addons", "a_x"));
+    mkdirSync(path.join(repo.dir, "addons/z_x"));
+    writeFileSync(path.join(repo.dir, "addons/z_x/__manifest__.py"), Buffer.from("{'name': 'Caf\xe9', 'depends': ['base']}\n", "latin1"));
+    await repo.commit("fix a_x");
+    const fixedBase = await repo.git("rev-parse", "HEAD");
+    repo.write({ "addons/c_x/models/model.py": "# changed\n" });
+    await repo.commit("c_x");
+    const unrelated = await plan(repo, fixedBase);
+    expect(unrelated.ok).toBe(true);
+    expect(unrelated.update).toEqual(["c_x"]);
+    expect(unrelated.checks.find((c) => c.name === "manifests")?.status).toBe("ok");
+    expect(unrelated.warnings).toContain(
+      "addons/z_x/__manifest__.py:1:14: not UTF-8 (Odoo reads manifests as UTF-8): byte 0xE9 at offset 13: Odoo cannot read this manifest and skips z_x, which is not installed, unchanged and needed by nothing",
+    );
+    // …unless repo.install asks for it.
+    const asked = await plan(repo, fixedBase, { install: ["z_x"] });
+    expect(asked.checks.find((c) => c.name === "manifests")).toMatchObject({ status: "failed", detail: expect.stringContaining("(z_x: listed in repo.install)") });
+
+    // A manifest unreadable at the base and fixed at the target: the module's change is classified as usual;
+    // without a database it counts as not installed (the base's Odoo could not have installed it), so b_x needs it.
+    const recovered = await plan(repo, await repo.git("rev-parse", "HEAD~2"));
+    expect(recovered.install).toEqual(["a_x"]);
+    expect(recovered.modules.a_x?.reasons).toEqual([
+      "manifest changed → update: __manifest__.py",
+      "manifest version (unreadable manifest) → 16.0.1.0.0",
+      "dependency of b_x (installed)",
+      "its manifest was unreadable at the base revision",
+    ]);
   });
 
   test("a base revision missing from a shallow clone is an error that says how to fetch more history", async ({ gitRepo: repo }) => {

@@ -6,11 +6,13 @@ import { createLocalRunner } from "../runner/local.js";
 import { parseDbUrl, withClient, type Queryable } from "../db/connection.js";
 import { DEPLOYED_REVISION_KEY, getConfigParameter } from "../db/odoo-params.js";
 import { discoverAddons, type AddonInfo } from "../addons/discover.js";
+import type { ManifestSyntaxError } from "../addons/manifest-error.js";
 import type { AddonManifest } from "../addons/manifest.js";
 import { closure, findCycles, topologicalOrder } from "../addons/graph.js";
 import { computeAddonChecksum, readChecksumSettings, readInstalledChecksums } from "../addons/checksum.js";
+import { PENDING_MODULE_STATES } from "../migrate/verify.js";
 import { classifyChanges, type ClassificationRule } from "./classify.js";
-import { GitRepository, type GitModule } from "./git-tree.js";
+import { GitRepository, type ModuleTree } from "./git-tree.js";
 
 /** Events of {@link planDeploy}. */
 export type PlanEvent =
@@ -103,8 +105,17 @@ interface DbModule {
   deps: string[];
 }
 
+/** A module whose manifest Odoo cannot read (Odoo skips it; the plan fails only if it matters). */
+interface UnreadableModule {
+  error: ManifestSyntaxError;
+  /** Added or changed in the revision range (git mode). */
+  changed: boolean;
+  /** Found in Odoo's own addons rather than the repository's. */
+  odoo?: boolean;
+}
+
 const INSTALLED_STATES = new Set(["installed", "to upgrade", "to remove"]);
-const PENDING_STATES = new Set(["to upgrade", "to install", "to remove"]);
+const PENDING_STATES = new Set<string>(PENDING_MODULE_STATES);
 
 /**
  * Plans a deploy: which modules to install, update and uninstall, in dependency order, with the reasons and
@@ -131,8 +142,13 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
   const repoDir = path.resolve(options.repo);
   const warnings: string[] = [];
 
+  const unreadable = new Map<string, UnreadableModule>();
   const odooAddons = options.odooAddonsPaths?.length
-    ? await discoverAddons({ addonsPaths: options.odooAddonsPaths, signal: options.signal })
+    ? await discoverAddons({
+        addonsPaths: options.odooAddonsPaths,
+        signal: options.signal,
+        onUnreadable: (u) => unreadable.set(u.name, { error: u.error, changed: false, odoo: true }),
+      })
     : undefined;
 
   const withDb = <T>(fn: (db: Queryable | undefined) => Promise<T>): Promise<T> =>
@@ -152,6 +168,7 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
     let to: string | null = null;
     let target: Map<string, LocalModule>;
     let base: Map<string, LocalModule> | undefined;
+    let baseUnreadable: ReadonlySet<string> = new Set();
     /** name → classification of changed modules; new modules are not here. */
     const changes = new Map<string, { effect: "update" | "unchanged"; reasons: string[]; i18n: boolean; assets: boolean }>();
     const movedFrom = new Map<string, string>();
@@ -182,6 +199,8 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
         const prefix = path.relative(git.toplevel, repoDir).split(path.sep).join("/");
         const inRepo = options.addonsPaths.map((p) => path.posix.normalize(prefix ? `${prefix}/${p}` : p));
         const [t, b] = await Promise.all([git.listAddons(to, inRepo), git.listAddons(from, inRepo)]);
+        // A module of the repository shadows Odoo's own of the same name, readable or not.
+        for (const name of [...t.modules.keys(), ...t.unreadable.keys()]) unreadable.delete(name);
         if (t.missing.length > 0) {
           throw new UsageError(`addons path not found at the target revision ${to.slice(0, 12)}: ${t.missing.join(", ")}`, {
             code: "ADDONS_PATH_NOT_FOUND",
@@ -192,10 +211,16 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
         options.onEvent?.({ type: "plan:discovered", revision: to, modules: t.modules.size });
         target = t.modules;
         base = b.modules;
+        baseUnreadable = new Set(b.unreadable.keys());
         throwIfAborted(options.signal);
-        const pairs: [GitModule, GitModule][] = [];
+        for (const [name, u] of t.unreadable) {
+          const before = b.modules.get(name) ?? b.unreadable.get(name);
+          unreadable.set(name, { error: u.error, changed: !before || before.treeOid !== u.treeOid });
+        }
+        // A module whose base manifest was unreadable is compared by its files all the same.
+        const pairs: [ModuleTree, ModuleTree][] = [];
         for (const tm of t.modules.values()) {
-          const bm = b.modules.get(tm.name);
+          const bm = b.modules.get(tm.name) ?? b.unreadable.get(tm.name);
           if (!bm) continue;
           if (bm.path !== tm.path) movedFrom.set(tm.name, bm.path);
           if (bm.treeOid !== tm.treeOid) pairs.push([bm, tm]);
@@ -205,7 +230,9 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
           const files = diffs.get(tm.name) ?? [];
           if (files.length === 0) continue;
           const c = classifyChanges(files, options.classification ?? []);
-          if (bm.manifest.version !== tm.manifest.version) c.reasons.push(`manifest version ${bm.manifest.version ?? "(none)"} → ${tm.manifest.version ?? "(none)"}`);
+          const was = "manifest" in bm ? (bm.manifest as AddonManifest).version ?? "(none)" : "(unreadable manifest)";
+          const now = target.get(tm.name)!.manifest.version ?? "(none)";
+          if (was !== now) c.reasons.push(`manifest version ${was} → ${now}`);
           changes.set(tm.name, c);
         }
         warnings.push(...git.warnings);
@@ -224,7 +251,13 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
           { code: "CHECKSUM_NEEDS_DATABASE" },
         );
       }
-      const found = await discoverAddons({ addonsPaths: options.addonsPaths, cwd: repoDir, signal: options.signal });
+      const found = await discoverAddons({
+        addonsPaths: options.addonsPaths,
+        cwd: repoDir,
+        signal: options.signal,
+        onUnreadable: (u) => unreadable.set(u.name, { error: u.error, changed: false }),
+      });
+      for (const name of found.keys()) unreadable.delete(name);
       target = new Map([...found].map(([n, a]) => [n, { name: n, path: path.relative(repoDir, a.dir), manifest: a.manifest }]));
       options.onEvent?.({ type: "plan:discovered", revision: "work tree", modules: target.size });
       const stored = await readInstalledChecksums(db);
@@ -261,6 +294,8 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
       movedFrom,
       dbModules,
       odooAddons,
+      unreadable,
+      baseUnreadable,
       install: options.install ?? [],
       failOnUninstall: options.failOnUninstall ?? false,
       warnings,
@@ -285,13 +320,16 @@ interface BuildInput {
   movedFrom: Map<string, string>;
   dbModules: Map<string, DbModule> | undefined;
   odooAddons: Map<string, AddonInfo> | undefined;
+  unreadable: Map<string, UnreadableModule>;
+  /** Modules whose manifest was unreadable at the base revision (not new, though absent from `base`). */
+  baseUnreadable: ReadonlySet<string>;
   install: readonly string[];
   failOnUninstall: boolean;
   warnings: string[];
 }
 
 function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "from" | "to" | "mode"> {
-  const { target, base, changes, dbModules, odooAddons, warnings } = input;
+  const { target, base, changes, dbModules, odooAddons, unreadable, warnings } = input;
   const modules: Record<string, PlannedModule> = {};
   const entry = (name: string): PlannedModule => {
     let e = modules[name];
@@ -318,6 +356,7 @@ function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "f
       if (m.state === "to install") installing.add(n);
     }
   } else {
+    // A module the base revision's Odoo could not read was not installed from that code.
     for (const n of base?.keys() ?? []) installedNow.add(n);
     warnings.push(
       "no database given: the modules present at the base revision are taken as installed, and dependencies outside the addons paths as installed Odoo modules",
@@ -331,7 +370,8 @@ function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "f
   // Uninstall: installed modules whose code disappeared from the addons paths.
   const uninstall: string[] = [];
   for (const n of [...installedNow].sort()) {
-    if (target.has(n)) continue;
+    // An unreadable manifest is still code in the addons paths: the manifests check speaks for it.
+    if (target.has(n) || unreadable.has(n)) continue;
     const wasLocal = base?.has(n) ?? false;
     const known = odooAddons?.has(n) ?? false;
     if (wasLocal || (odooAddons && !known && dbModules)) {
@@ -409,7 +449,9 @@ function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "f
     const e = entry(n);
     e.action = "install";
     e.reasons.push(...(installReasons.get(n) ?? []));
-    if (base && target.has(n) && !base.has(n)) e.reasons.push("new in this revision range");
+    if (base && target.has(n) && !base.has(n)) {
+      e.reasons.push(input.baseUnreadable.has(n) ? "its manifest was unreadable at the base revision" : "new in this revision range");
+    }
   }
   for (const n of target.keys()) {
     if (!base || base.has(n) || install.has(n) || stays(n)) continue;
@@ -455,11 +497,14 @@ function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "f
         missing.push(`${n} depends on ${d}, whose code disappeared from the addons paths`);
         continue;
       }
+      if (unreadable.has(d)) continue;
       if (!canCheckExternal) continue;
       if (!exists(d)) missing.push(`${n} depends on ${d}, which is in no addons path${odooAddons ? " nor Odoo's addons" : ""}${dbModules ? " and unknown to the database" : ""}`);
     }
   }
   checks.push(missing.length === 0 ? { name: "dependencies", status: "ok" } : { name: "dependencies", status: "failed", detail: missing.join("; ") });
+
+  checks.unshift(manifestsCheck(unreadable, installedNow, [...after, ...install], depsOf, input.install, modules, entry, warnings));
 
   const cycles = findCycles(target.keys(), (n) => target.get(n)!.manifest.depends);
   const relevantCycles = cycles.filter((c) => c.some((n) => after.has(n)));
@@ -509,4 +554,45 @@ function buildPlan(input: BuildInput): Omit<DeployPlan, "ok" | "durationMs" | "f
     warnings,
     checks,
   };
+}
+
+/**
+ * The `manifests` check: a manifest Odoo cannot read fails the plan when its module is installed, added or changed
+ * in the range, or needed by a module installed after the deploy (or by repo.install); any other one is a warning
+ * naming file:line, since Odoo skips a module whose manifest it cannot read.
+ */
+function manifestsCheck(
+  unreadable: ReadonlyMap<string, UnreadableModule>,
+  installedNow: ReadonlySet<string>,
+  installedAfter: readonly string[],
+  depsOf: (n: string) => readonly string[],
+  install: readonly string[],
+  modules: Record<string, PlannedModule>,
+  entry: (name: string) => PlannedModule,
+  warnings: string[],
+): Check {
+  if (unreadable.size === 0) return { name: "manifests", status: "ok" };
+  const neededBy = new Map<string, string[]>();
+  for (const n of new Set(installedAfter)) for (const d of depsOf(n)) if (unreadable.has(d)) neededBy.set(d, [...(neededBy.get(d) ?? []), n]);
+  const failed: string[] = [];
+  for (const [name, u] of [...unreadable].sort(([a], [b]) => a.localeCompare(b))) {
+    const why = [
+      ...(installedNow.has(name) ? ["installed"] : []),
+      ...(u.changed ? ["added or changed in this revision range"] : []),
+      ...(neededBy.has(name) ? [`needed by ${neededBy.get(name)!.sort().join(", ")}`] : []),
+      ...(install.includes(name) ? ["listed in repo.install"] : []),
+    ];
+    if (why.length === 0) {
+      warnings.push(`${u.error.message}: Odoo cannot read this manifest and skips ${name}, which is not installed, unchanged and needed by nothing`);
+      continue;
+    }
+    failed.push(`${u.error.message} (${name}: ${why.join("; ")})`);
+    if (!u.odoo || modules[name] || installedNow.has(name)) {
+      const e = entry(name);
+      e.reasons.push(`manifest unreadable by Odoo: ${u.error.reason} (${u.error.file}:${u.error.line})`);
+    }
+  }
+  return failed.length === 0
+    ? { name: "manifests", status: "ok", detail: `${unreadable.size} unreadable manifest(s) of modules nobody uses (see warnings)` }
+    : { name: "manifests", status: "failed", detail: `manifests Odoo cannot read: ${failed.join("; ")}` };
 }

@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { execa } from "execa";
+import { readdirSync, readFileSync } from "node:fs";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { test as base, describe, expect, afterAll } from "@odoo-deploy/testkit/vitest";
@@ -94,6 +95,23 @@ const kinds = {
     },
   }),
 };
+
+/** Processes of this host whose command line holds `needle`, and how many hold it in their environment. */
+function scanProcesses(needle: string): { inCmdline: string[]; inEnviron: number } {
+  const inCmdline: string[] = [];
+  let inEnviron = 0;
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, "utf8");
+      if (cmdline.includes(needle)) inCmdline.push(`${d}: ${cmdline.replace(/\0/g, " ")}`);
+      if (readFileSync(`/proc/${d}/environ`, "utf8").includes(needle)) inEnviron++;
+    } catch {
+      /* exited, or not ours to read */
+    }
+  }
+  return { inCmdline, inEnviron };
+}
 
 /** Deterministic bytes covering every byte value: block i is sha512("block" + i) repeated to 64 KiB. */
 function* blocks(totalBytes: number): Generator<Buffer> {
@@ -263,6 +281,30 @@ for (const [kind, test] of Object.entries(kinds)) {
       const args = ["ünïcödé ärg", "*", "$(echo pwned)", "a'b\"c", "", "-n", "tab\there", "new\nline"];
       const a = await ctx.runner.exec([NODE, "-e", "console.log(JSON.stringify(process.argv.slice(1)))", ...args]);
       expect(JSON.parse(a.stdout)).toEqual(args);
+    });
+
+    test("env values (secrets) are in no process's command line on this host, and stdin after them arrives byte-exact", async ({ ctx }) => {
+      const secret = `S3cr3t-${randomUUID()}`;
+      const script = `const h = require("crypto").createHash("sha256"); let n = 0; console.log("ready");
+        process.stdin.on("data", (c) => { h.update(c); n += c.length; }).on("end", () => console.log(n + " " + h.digest("hex") + " " + process.env.DB_SECRET + " " + process.env.OTHER));`;
+      const cmd = ctx.runner.spawn([NODE, "-e", script], { stdin: true, env: { DB_SECRET: secret, OTHER: `${secret}\nline 2` } });
+      let out = "";
+      await new Promise<void>((resolve) =>
+        cmd.stdout.on("data", (c: Buffer) => {
+          out += c.toString();
+          if (out.includes("ready\n")) resolve();
+        }),
+      );
+      // Every process of this host (the SSH side and the containers are here too), while the command runs.
+      const seen = scanProcesses(secret);
+      expect(seen.inCmdline).toEqual([]);
+      expect(seen.inEnviron).toBeGreaterThan(0); // the scan does see the command's environment
+      const total = 3 * 1024 * 1024 + 5;
+      await pipeline(Readable.from(blocks(total)), cmd.stdin);
+      const r = await cmd.result;
+      expect(r.exitCode).toBe(0);
+      expect(out.split("\n").slice(1).join("\n").trim()).toBe(`${total} ${sha256(blocks(total))} ${secret} ${secret}\nline 2`);
+      expect(JSON.stringify(r)).not.toContain(secret);
     });
 
     test("cwd is honoured; in-memory output is capped keeping the tail", async ({ ctx }) => {

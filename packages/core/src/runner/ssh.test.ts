@@ -254,3 +254,54 @@ test("keepalive: a peer that stops answering ends the running command instead of
     await own.stop();
   }
 });
+
+test("env values never reach the remote command line (what the login shell gets as argv, and `ps` shows)", async ({ sshd }) => {
+  // A private sshd that records each command line clients send before running it exactly as a stock sshd
+  // would (`$SHELL -c LINE`): that line is the remote shell's argv, readable by every user of the host.
+  void sshd;
+  const dir = tempDir();
+  const log = path.join(dir, "commands.log");
+  const recorder = path.join(dir, "record.sh");
+  writeFileSync(log, "", { mode: 0o666 });
+  writeFileSync(recorder, `#!/bin/sh\nprintf '%s\\n<<END>>\\n' "$SSH_ORIGINAL_COMMAND" >> ${log}\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`, { mode: 0o755 });
+  await execa("chmod", ["0755", dir]);
+  await execa("chmod", ["0666", log]);
+  const own = await startSshd({ extraConfig: [`ForceCommand ${recorder}`] });
+  const secret = `Sup3r-${randomUUID()}`;
+  const runner = createSshRunner({ ...base(own), env: { RUNNER_SECRET: `${secret}-runner` } });
+  try {
+    const r = await runner.exec(["sh", "-c", 'printf "%s|%s" "$RUNNER_SECRET" "$PGPASSWORD"'], { env: { PGPASSWORD: `it's ${secret}\n"two"` }, cwd: "/tmp" });
+    expect(r.stdout).toBe(`${secret}-runner|it's ${secret}\n"two"`);
+    const cmd = runner.spawn(["sh", "-c", 'cat; printf "|%s" "$PGPASSWORD"'], { stdin: true, env: { PGPASSWORD: secret } });
+    let out = "";
+    cmd.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    cmd.stdin.end("streamed stdin\n");
+    expect((await cmd.result).exitCode).toBe(0);
+    expect(out).toBe(`streamed stdin\n|${secret}`);
+
+    const lines = readFileSync(log, "utf8").split("<<END>>\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(line).not.toContain(secret.slice("Sup3r-".length));
+    expect(lines.some((l) => l.includes("exec sh -c 'cat;"))).toBe(true); // the recorder saw our commands
+  } finally {
+    await runner.close();
+    await own.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("env names and values the wrapper cannot carry are usage errors before anything runs", async ({ sshd }) => {
+  const runner = createSshRunner(base(sshd));
+  try {
+    expect(() => runner.spawn(["true"], { env: { "BAD NAME": "x" } })).toThrow(/invalid environment variable name/);
+    expect(() => runner.spawn(["true"], { env: { "A;id": "x" } })).toThrow(/invalid environment variable name/);
+    expect(() => runner.spawn(["true"], { env: { __odoo_deploy_h: "x" } })).toThrow(/invalid environment variable name/);
+    expect(() => runner.spawn(["true"], { env: { A: "x\0y" } })).toThrow(/NUL/);
+    // A shell reading the config-supplied cwd or command name never runs anything it holds.
+    const r = await runner.exec(["sh", "-c", "pwd"], { cwd: "/tmp/$(touch /tmp/odoo-deploy-pwned)" });
+    expect(r.exitCode).not.toBe(0);
+    expect(existsSync("/tmp/odoo-deploy-pwned")).toBe(false);
+  } finally {
+    await runner.close();
+  }
+});

@@ -7,7 +7,7 @@ import type * as Ssh2 from "ssh2";
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import { AbortedError, EnvironmentError, UsageError } from "../errors.js";
 import { checkKnownHosts, checkPinnedFingerprint, type HostKeyVerdict } from "./known-hosts.js";
-import { shellCommand } from "./quote.js";
+import { envBlock, shellCommand } from "./quote.js";
 import { execThroughSpawn, runThroughTransport, type Transport } from "./streamed.js";
 import type { CommandRunner, SpawnOptions } from "./types.js";
 
@@ -51,7 +51,11 @@ export interface SshRunnerOptions {
   hostKeyFingerprint?: string | string[];
   /** See {@link HostKeyPolicy}. Default `strict`. */
   hostKeyPolicy?: HostKeyPolicy;
-  /** Variables for every command (they travel inside the quoted command line: OpenSSH drops `env` requests). */
+  /**
+   * Variables for every command. OpenSSH drops `env` requests outside `AcceptEnv`, and the command line is
+   * visible to every user of the host (`ps`), so they travel on the channel's stdin to a small `sh` wrapper
+   * that exports them and then runs the command (whose own stdin follows).
+   */
   env?: Record<string, string>;
   /** Default working directory on the remote host. */
   cwd?: string;
@@ -89,8 +93,10 @@ const PID_LINE = /^ODOO_DEPLOY_PID (\d+)$/;
 /**
  * A runner for commands on a remote host over SSH (ssh2): key file, agent or password authentication; host
  * key verified against known_hosts or a pinned fingerprint; one connection reused for every command, with
- * keepalive. Each command runs as `sh -c` of its quoted argv; aborting or a timeout kills the remote process
- * group itself (found by the pid the command line reports), not only the channel.
+ * keepalive. Each command runs as `sh -c` of its quoted argv, its environment read from the channel's stdin
+ * first (never on the command line, which `ps` shows every user of the host); aborting or a timeout kills the
+ * remote process group itself (found by the pid the command line reports), not only the channel. The login
+ * shell of the remote user must be a POSIX shell.
  *
  * @example
  * const runner = createSshRunner({
@@ -124,8 +130,15 @@ export function createSshRunner(options: SshRunnerOptions): SshRunner {
 
   const spawn = (argv: readonly string[], opts: SpawnOptions = {}) => {
     if (argv.length === 0) throw new UsageError("empty argv", { code: "EMPTY_COMMAND" });
-    const line = shellCommand(argv, { env: { ...options.env, ...opts.env }, cwd: opts.cwd ?? options.cwd });
-    return runThroughTransport(argv, opts, sshTransport(getConnection, limit, line, where), options.killGraceMs ?? 3000);
+    let line: string;
+    let preamble: Buffer;
+    try {
+      line = shellCommand(argv, { envFromStdin: true, cwd: opts.cwd ?? options.cwd });
+      preamble = envBlock({ ...options.env, ...opts.env });
+    } catch (e) {
+      throw new UsageError(`ssh ${where}: ${(e as Error).message}`, { code: "INVALID_COMMAND", cause: e });
+    }
+    return runThroughTransport(argv, opts, sshTransport(getConnection, limit, line, preamble, where), options.killGraceMs ?? 3000);
   };
 
   const sftp = async (signal: AbortSignal | undefined): Promise<SFTPWrapper> => {
@@ -303,7 +316,7 @@ function connectError(
   return new EnvironmentError(`ssh ${where}: ${err.message}`, { code: "SSH_CONNECTION_FAILED", cause: err });
 }
 
-function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, commandLine: string, where: string): Transport {
+function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, commandLine: string, preamble: Buffer, where: string): Transport {
   let conn: Client | undefined;
   let channel: ClientChannel | undefined;
   let pid: number | undefined;
@@ -340,7 +353,7 @@ function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, co
       try {
         const c = conn;
         // The shell reports its pid before exec'ing the command (which keeps that pid) so it can be killed.
-        const line = `printf 'ODOO_DEPLOY_PID %s\\n' "$$" >&2 && ${commandLine}`;
+        const line = `printf 'ODOO_DEPLOY_PID %s\\n' "$$" >&2 || exit 125\n${commandLine}`;
         let exitCode: number | null = null;
         let closed: Promise<void> | undefined;
         channel = await new Promise<ClientChannel>((resolve, reject) =>
@@ -360,6 +373,8 @@ function sshTransport(getConnection: () => Promise<Client>, limit: Semaphore, co
           }),
         );
         const ch = channel;
+        // The environment first, then the command's own stdin on the same channel.
+        ch.write(preamble);
         if (io.stdin) {
           io.stdin.pipe(ch, { end: true });
           io.stdin.on("error", () => ch.end());
