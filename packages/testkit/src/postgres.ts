@@ -63,6 +63,10 @@ export function freePort(): Promise<number> {
   });
 }
 
+function hasIpv6Loopback(): boolean {
+  return Object.values(os.networkInterfaces()).some((list) => list?.some((a) => a.internal && a.family === "IPv6" && a.address === "::1"));
+}
+
 function postgresIds(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   // /etc/passwd is the source of truth for the unprivileged user PostgreSQL runs as.
@@ -147,7 +151,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const port = await freePort();
   const settings: Record<string, string | number> = {
     port,
-    listen_addresses: "127.0.0.1",
+    // [::1] too where the host has it, so tests can reach one server by every spelling of loopback.
+    listen_addresses: hasIpv6Loopback() ? "127.0.0.1,::1" : "127.0.0.1",
     unix_socket_directories: socketDir,
     fsync: "off",
     synchronous_commit: "off",

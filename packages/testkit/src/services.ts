@@ -31,3 +31,15 @@ export function unavailable(service: string, reason: string): string {
   }
   return message;
 }
+
+/**
+ * True in the fast subset (`npm run test:fast`, `ODOO_DEPLOY_TEST_FAST=1`): the inner loop of a developer, without
+ * the tests that need Docker, sshd or the npm registry. Tests are selected by what they ask for: a test using the
+ * `docker` or `sshd` fixture is skipped, so a new one is left out without being tagged. Never set in CI.
+ *
+ * @example test.skipIf(fastSubset())("installs from the registry", async () => { … });
+ */
+export function fastSubset(): boolean {
+  const v = process.env.ODOO_DEPLOY_TEST_FAST;
+  return v !== undefined && v !== "" && v !== "0";
+}

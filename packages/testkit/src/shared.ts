@@ -28,6 +28,18 @@ export function sharedPath(relative: string): string | undefined {
 
 /** The real Odoo 16 database dump (pg_dump -Fc) of ../shared/odoo16-lab. */
 export const LAB_DUMP = "odoo16-lab/demo-data.dump";
+/** The Odoo series the shared folder holds a real database of (../shared/odoo16-lab, odoo17-lab, odoo18-lab). */
+export const LAB_VERSIONS = ["16.0", "17.0", "18.0"] as const;
+/** One of {@link LAB_VERSIONS}. */
+export type LabVersion = (typeof LAB_VERSIONS)[number];
+/** The lab folder of a series: `odoo17-lab` for 17.0. @example labDir("18.0") // "odoo18-lab" */
+export function labDir(version: LabVersion): string {
+  return `odoo${version.split(".")[0]}-lab`;
+}
+/** The real database dump of a series (`odoo17-lab/demo-data.dump`). */
+export function labDump(version: LabVersion): string {
+  return `${labDir(version)}/demo-data.dump`;
+}
 /** The real Odoo 16 filestore archive (`odoo_prod/<2 hex>/<sha1>`). */
 export const LAB_FILESTORE = "odoo16-lab/filestore-odoo_prod.tar.gz";
 /** Real odoo-bin logs. */

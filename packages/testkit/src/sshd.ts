@@ -83,14 +83,15 @@ function waitForPort(port: number, isAlive: () => boolean, timeoutMs: number): P
 }
 
 /**
- * Starts a loopback sshd (as root). Call `stop()` to kill it and remove its files.
+ * Starts a loopback sshd (as root). Call `stop()` to kill it and remove its files. `extraConfig` lines are
+ * appended to its sshd_config (e.g. a `ForceCommand` that records what clients ask to run).
  *
  * @example
  * const sshd = await startSshd();
  * // ssh -i sshd.privateKeyPath -p sshd.port -o UserKnownHostsFile=sshd.knownHostsPath odoo-deploy-test@127.0.0.1
  * await sshd.stop();
  */
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(options: { extraConfig?: string[] } = {}): Promise<Sshd> {
   const why = sshdUnavailableReason();
   if (why) throw new Error(why);
   await ensureTestUser();
@@ -134,6 +135,7 @@ export async function startSshd(): Promise<Sshd> {
       "ClientAliveInterval 0",
       "Subsystem sftp internal-sftp",
       "LogLevel VERBOSE",
+      ...(options.extraConfig ?? []),
       "",
     ].join("\n"),
   );

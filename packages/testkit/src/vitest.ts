@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { test as base } from "vitest";
 import { clusterFromEnv, type PgCluster } from "./postgres.js";
-import { unavailable } from "./services.js";
-import { sharedDir } from "./shared.js";
-import { LAB_TEMPLATE_DB } from "./global-setup.js";
+import { fastSubset, unavailable } from "./services.js";
+import { sharedDir, type LabVersion } from "./shared.js";
+import type { LabTemplates } from "./global-setup.js";
 import { createTempGitRepo, type TempGitRepo } from "./git.js";
 import { sshdFromEnv, type Sshd } from "./sshd.js";
 import { buildImage, dockerAvailable, dockerRun, nodeImage, startTestContainer } from "./docker.js";
@@ -32,6 +32,12 @@ export interface Fixtures {
   db: TestDatabase;
   /** A fresh copy of the real Odoo 16 database from ../shared/odoo16-lab. */
   labDb: TestDatabase;
+  /** A fresh copy of the real Odoo 17 database from ../shared/odoo17-lab. */
+  lab17Db: TestDatabase;
+  /** A fresh copy of the real Odoo 18 database from ../shared/odoo18-lab. */
+  lab18Db: TestDatabase;
+  /** Fresh copies of the real database of any series, made on demand (for tests over 16, 17 and 18), dropped after. */
+  labDbOf: (version: LabVersion) => Promise<TestDatabase>;
   /** The shared data folder (skips, or fails in CI, when missing). */
   shared: string;
   /** A fresh temp git repository, deleted after the test. */
@@ -74,15 +80,29 @@ export const test = base.extend<Fixtures>({
     await use({ name, url: pg.url(name), tcpUrl: pg.tcpUrl(name) });
     await pg.dropDatabase(name);
   },
-  labDb: async ({ pg, skip }, use) => {
-    if (!process.env.ODOO_DEPLOY_TEST_LAB_DB) {
-      skip(unavailable("the real Odoo database", process.env.ODOO_DEPLOY_TEST_LAB_DB_UNAVAILABLE ?? "not restored"));
-      return;
-    }
-    const name = testDbName("lab");
-    await pg.createDatabase(name, { template: LAB_TEMPLATE_DB });
-    await use({ name, url: pg.url(name), tcpUrl: pg.tcpUrl(name) });
-    await pg.dropDatabase(name);
+  labDb: async ({ labDbOf }, use) => {
+    await use(await labDbOf("16.0"));
+  },
+  lab17Db: async ({ labDbOf }, use) => {
+    await use(await labDbOf("17.0"));
+  },
+  lab18Db: async ({ labDbOf }, use) => {
+    await use(await labDbOf("18.0"));
+  },
+  labDbOf: async ({ pg, skip }, use) => {
+    const labs = JSON.parse(process.env.ODOO_DEPLOY_TEST_LABS ?? "{}") as LabTemplates;
+    const made: string[] = [];
+    await use(async (version) => {
+      const lab = labs[version];
+      if (!lab || !("db" in lab)) {
+        return skip(unavailable(`the real Odoo ${version} database`, lab?.unavailable ?? "not restored by the global set-up"));
+      }
+      const name = testDbName(`lab${version.split(".")[0]}`);
+      made.push(name);
+      await pg.createDatabase(name, { template: lab.db });
+      return { name, url: pg.url(name), tcpUrl: pg.tcpUrl(name) };
+    });
+    for (const name of made) await pg.dropDatabase(name);
   },
    
   shared: async ({ skip }, use) => {
@@ -94,6 +114,7 @@ export const test = base.extend<Fixtures>({
     await use(dir);
   },
   sshd: async ({ skip }, use) => {
+    if (fastSubset()) return skip("needs sshd: not in the fast subset (npm run test:fast)");
     const sshd = sshdFromEnv();
     if (!sshd) {
       skip(unavailable("sshd", process.env.ODOO_DEPLOY_TEST_SSHD_UNAVAILABLE ?? "the global set-up did not start one"));
@@ -102,6 +123,7 @@ export const test = base.extend<Fixtures>({
     await use(sshd);
   },
   docker: async ({ skip }, use) => {
+    if (fastSubset()) return skip("needs Docker: not in the fast subset (npm run test:fast)");
     const d = await dockerAvailable();
     if (!d.ok) {
       skip(unavailable("Docker", d.reason));

@@ -1,112 +1,10 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { mkdtempSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "../vitest.js";
-import { odooDoubleArgv } from "./build.js";
-import { createOdooAddonsDir, writeOdooConfig, type LabDemoVariant, type OdooAddonsDir } from "./fixtures.js";
+import { describe, expect, test } from "../vitest.js";
+import { createOdooAddonsDir, writeOdooConfig, type LabDemoVariant } from "./fixtures.js";
 import type { PgCluster } from "../postgres.js";
 import { startOdooDouble } from "./server.js";
-
-interface LogRecord {
-  level: string;
-  db: string;
-  logger: string;
-  message: string;
-  traceback: string[];
-}
-
-/** Splits Odoo log text into records (continuation lines belong to the record before them). */
-function parseLog(text: string): LogRecord[] {
-  const out: LogRecord[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) (\S+) ([\w.]+): (.*)$/.exec(line);
-    if (m) out.push({ level: m[1]!, db: m[2]!, logger: m[3]!, message: m[4]!, traceback: [] });
-    else if (out.length && line !== "") out[out.length - 1]!.traceback.push(line);
-  }
-  return out;
-}
-
-/** WARNING and worse, database name and paths neutralised, for comparison with the real logs. */
-function problems(records: LogRecord[], db: string): string[] {
-  return records
-    .filter((r) => r.level !== "INFO" && r.level !== "DEBUG")
-    .map((r) => `${r.level} ${r.logger}: ${r.message.replaceAll(db, "DB").trimEnd()}`);
-}
-
-/** The exception line(s) closing each traceback (what a reader or the log parser keys on), paths removed. */
-function exceptionLines(records: LogRecord[]): string[] {
-  return records.flatMap((r) =>
-    r.traceback
-      .filter((l) => /^[\w.]+(Error|Exception): /.test(l) || /^Field ".*" does not exist/.test(l))
-      .map((l) => l.replace(/\/\S+\/(lab_demo\/)/g, "$1").replace(/\/tmp\/odoo-lab\/custom_addons\//g, "")),
-  );
-}
-
-function realLog(shared: string, name: string): LogRecord[] {
-  return parseLog(readFileSync(path.join(shared, "odoo16-lab/logs", name), "utf8"));
-}
-
-interface Run {
-  code: number | null;
-  stderr: string;
-  records: LogRecord[];
-}
-
-function runDouble(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return odooDoubleArgv().then(
-    ([node, script]) =>
-      new Promise((resolve) => {
-        execFile(node!, [script!, ...args], { env: { ...process.env, ...env } }, (err, _stdout, stderr) => {
-          const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
-          resolve({ code, stderr, records: parseLog(stderr) });
-        });
-      }),
-  );
-}
-
-let tmp: string;
-beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), "odoo-double-test-"));
-  await odooDoubleArgv();
-}, 60_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function setup(pg: PgCluster, variant?: LabDemoVariant): { addons: OdooAddonsDir; conf: string } {
-  const addons = createOdooAddonsDir();
-  const dir = mkdtempSync(path.join(tmp, "conf-"));
-  const conf = writeOdooConfig(dir, { dbHost: pg.socketDir, dbPort: pg.port, dbUser: "postgres", addonsPath: [addons.path] });
-  if (variant) addons.applyVariant(variant);
-  return { addons, conf };
-}
-
-let template: { pg: PgCluster; name: string; ready: Promise<void> } | undefined;
-
-/** Makes `db` a database with lab_demo installed (16.0.1.2.0), copied from a template the double builds once. */
-async function labDemoInstalled(pg: PgCluster, db: string): Promise<void> {
-  if (!template) {
-    const name = `dbl_tpl_${Date.now().toString(36)}`;
-    const ready = (async () => {
-      const { addons, conf } = setup(pg);
-      await pg.createDatabase(name);
-      const r = await runDouble(["-c", conf, "-d", name, "-i", "lab_demo", "--stop-after-init"]);
-      if (r.code !== 0) throw new Error(`template install failed:\n${r.stderr}`);
-      addons.cleanup();
-    })();
-    template = { pg, name, ready };
-  }
-  await template.ready;
-  await pg.dropDatabase(db);
-  await pg.createDatabase(db, { template: template.name });
-}
-afterAll(async () => {
-  if (template) await template.pg.dropDatabase(template.name);
-});
-
-async function moduleRow(pg: PgCluster, db: string, name: string) {
-  const rows = await pg.query<{ state: string; latest_version: string | null }>("SELECT state, latest_version FROM ir_module_module WHERE name = $1", [name], db);
-  return rows[0];
-}
+import { exceptionLines, labDemoInstalled, moduleRow, problems, realLog, runDouble, setup, tmpDir, until, type LogRecord } from "./double-harness.js";
 
 describe("odoo-bin --stop-after-init, compared with ../shared/odoo16-lab/logs", () => {
   test("install then version bump: exit 0, installed, adapted latest_version, clean log like exp-b1/exp-b2", async ({ pg, db, shared }) => {
@@ -240,7 +138,7 @@ describe("odoo-bin --stop-after-init, compared with ../shared/odoo16-lab/logs", 
 describe("odoo-bin neutralize", () => {
   test("neutralizes like neutralize-diff-copy.txt, a second run adds another dummy server (not idempotent)", async ({ pg, labDb }) => {
     const addons = createOdooAddonsDir();
-    const dir = mkdtempSync(path.join(tmp, "conf-"));
+    const dir = mkdtempSync(path.join(tmpDir(), "conf-"));
     const conf = writeOdooConfig(dir, { dbHost: pg.socketDir, dbPort: pg.port, dbUser: "postgres", addonsPath: [addons.path] });
     const r = await runDouble(["neutralize", "-c", conf, "-d", labDb.name]);
     expect(r.code).toBe(0);
@@ -262,24 +160,10 @@ describe("odoo-bin neutralize", () => {
   });
 });
 
-async function until<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe("HTTP mode, compared with http-probes*.txt", () => {
   const pgEnv = (pg: PgCluster) => ({ PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: "postgres" });
 
-  test("health, login with db, version_info; database down; Odoo 17 db_server_status; 500 fault", async ({ pg, db, shared }) => {
+  test("health, login with db, version_info; database down; Odoo 18 db_server_status; 500 fault", async ({ pg, db, shared }) => {
     const addons = createOdooAddonsDir();
     expect((await runDouble(["-d", db.name, "-i", "base", "--stop-after-init", "--addons-path", addons.path], pgEnv(pg))).code).toBe(0);
     const odoo = await startOdooDouble({ args: ["--addons-path", addons.path], env: pgEnv(pg) });
@@ -321,12 +205,12 @@ describe("HTTP mode, compared with http-probes*.txt", () => {
       await odoo.stop();
     }
 
-    const odoo17 = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_VERSION: "17.0", ODOO_DOUBLE_FAULT: "db-down" } });
+    const odoo18 = await startOdooDouble({ env: { ...pgEnv(pg), ODOO_DOUBLE_VERSION: "18.0", ODOO_DOUBLE_FAULT: "db-down" } });
     try {
-      const r = await until(() => fetch(`${odoo17.url}/web/health?db_server_status=1`));
+      const r = await until(() => fetch(`${odoo18.url}/web/health?db_server_status=1`));
       expect([r.status, await r.text()]).toEqual([500, '{"status": "fail", "db_server_status": false}']);
     } finally {
-      await odoo17.stop();
+      await odoo18.stop();
     }
     addons.cleanup();
   });

@@ -7,8 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import { ODOO_DOUBLE_FIXTURE_ADDONS } from "./build.js";
 
-/** The lab_demo variants under `fixtures/odoo-addons/_variants/`, one per case of ODOO-FACTS.md. */
-export type LabDemoVariant = "version-bump" | "syntax-error" | "bad-view-field" | "bad-xmlid" | "missing-dependency" | "not-installable";
+/**
+ * The lab_demo variants under `fixtures/odoo-addons/_variants/`, one per case of ODOO-FACTS.md; `invalid-syntax`
+ * is the syntax error of ../shared/odoo17-lab and odoo18-lab (`def broken(:`).
+ */
+export type LabDemoVariant = "version-bump" | "syntax-error" | "invalid-syntax" | "bad-view-field" | "bad-xmlid" | "missing-dependency" | "not-installable";
+
+/** The series whose fixture modules {@link createOdooAddonsDir} writes (16.0 by default). */
+export type FixtureSeries = "16.0" | "17.0" | "18.0";
 
 /** A writable copy of the fixture addons. */
 export interface OdooAddonsDir {
@@ -27,19 +33,22 @@ export interface OdooAddonsDir {
 }
 
 /**
- * Copies the fixture addons (without `_variants`) to a temp directory.
+ * Copies the fixture addons (without `_variants`) to a temp directory; for 17.0 and 18.0 the files of
+ * `_series/<series>/` replace 16's (mail's tables and neutralize.sql, lab_demo's version as in the labs).
  *
  * @example
- * const addons = createOdooAddonsDir();
+ * const addons = createOdooAddonsDir({ series: "17.0" });
  * addons.applyVariant("not-installable");
  */
-export function createOdooAddonsDir(options: { variant?: LabDemoVariant } = {}): OdooAddonsDir {
+export function createOdooAddonsDir(options: { variant?: LabDemoVariant; series?: FixtureSeries } = {}): OdooAddonsDir {
   const root = mkdtempSync(path.join(os.tmpdir(), "odoo-addons-"));
+  const overlay = path.join(ODOO_DOUBLE_FIXTURE_ADDONS, "_series", options.series ?? "16.0");
   const copyModules = (only?: string) => {
     for (const e of readdirSync(ODOO_DOUBLE_FIXTURE_ADDONS)) {
       if (e.startsWith("_") || (only && e !== only)) continue;
       rmSync(path.join(root, e), { recursive: true, force: true });
       cpSync(path.join(ODOO_DOUBLE_FIXTURE_ADDONS, e), path.join(root, e), { recursive: true });
+      if (existsSync(path.join(overlay, e))) cpSync(path.join(overlay, e), path.join(root, e), { recursive: true, force: true });
     }
   };
   copyModules();

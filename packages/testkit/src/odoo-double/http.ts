@@ -1,11 +1,13 @@
 /**
  * The HTTP side of the double (odoo-bin without --stop-after-init): /web/health, /web/login, the JSON-RPC
- * version_info, as in ../shared/odoo16-lab/logs/http-probes*.txt, plus switchable faults.
+ * version_info, as in ../shared/odoo16-lab/logs/http-probes*.txt (and odoo17-lab, odoo18-lab), plus switchable
+ * faults.
  *
  * Faults (see README.md): `ODOO_DOUBLE_FAULT` at start, overridden by the JSON control file named by
  * `ODOO_DOUBLE_CONTROL` (re-read on every request and every 100 ms): `{"fault": "none" | "500" | "503" |
  * "db-down" | "refused", "delayMs": N}`. `ODOO_DOUBLE_START_DELAY_MS` delays listening (slow start: connections
- * are refused until then). `ODOO_DOUBLE_VERSION` (16.0 default, 17.0, 18.0) turns on `db_server_status`.
+ * are refused until then). `ODOO_DOUBLE_VERSION` (16.0 default, 17.0, 18.0, or a nightly such as 17.0-20240709):
+ * 18 answers `db_server_status` (16 and the verified 17 nightly ignore it and log so) and redirects `/` to `/odoo`.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -13,6 +15,7 @@ import http from "node:http";
 import type { ConnParams } from "./db.js";
 import { Session } from "./db.js";
 import { pyJson, type OdooLogger } from "./log.js";
+import type { OdooVersion } from "./version.js";
 
 export type Fault = "none" | "500" | "503" | "db-down" | "refused";
 
@@ -22,7 +25,7 @@ export interface HttpOptions {
   conn: Omit<ConnParams, "database">;
   /** The `-d` database, when the server is pinned to one. */
   dbName?: string;
-  version: string;
+  version: OdooVersion;
   log: OdooLogger;
   /** True when the registry of `dbName` failed to load at start: every route answers 500 (exp-d2). */
   registryBroken: () => boolean;
@@ -55,7 +58,7 @@ function readControl(): Control {
 /** Starts the HTTP server; resolves once the start delay has passed (or at once). */
 export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void> }> {
   const sessions = new Map<string, string | undefined>();
-  const major = Number(o.version.split(".")[0]);
+  const { major } = o.version;
 
   const canConnect = async (database: string): Promise<boolean> => {
     if (readControl().fault === "db-down") return false;
@@ -101,7 +104,9 @@ export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void
     // werkzeug answers absolute Location headers
     const abs = (to: string) => `http://${req.headers.host ?? "localhost"}${to}`;
     const send = (status: number, headers: Record<string, string | number>, body: string) => {
-      res.writeHead(status, { Server: "Werkzeug/2.2.2 Python/3.11.2", "Content-Length": Buffer.byteLength(body), ...headers });
+      // 17 and 18 send nosniff on every answer (http-probes.txt of odoo17-lab, odoo18-lab).
+      const nosniff = major >= 17 ? { "X-Content-Type-Options": "nosniff" } : {};
+      res.writeHead(status, { Server: "Werkzeug/2.2.2 Python/3.11.2", "Content-Length": Buffer.byteLength(body), ...headers, ...nosniff });
       res.end(body);
       o.log.info("werkzeug", `${req.socket.remoteAddress ?? "-"} - - "${req.method} ${req.url} HTTP/1.1" ${status} - 1 0.001 0.002`);
     };
@@ -118,7 +123,10 @@ export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void
     if (url.pathname === "/web/health") {
       const info: Record<string, unknown> = { status: "pass" };
       let status = 200;
-      if (major >= 17 && url.searchParams.get("db_server_status") && !/^(0|false)$/i.test(url.searchParams.get("db_server_status") ?? "")) {
+      const asked = url.searchParams.get("db_server_status");
+      // Werkzeug drops arguments the route does not take, and says so (Odoo 16, 17.0-20240709).
+      if (asked !== null && major < 18) o.log.warning("odoo.http", "<function odoo.addons.web.controllers.home.health> called ignoring args {'db_server_status'}");
+      if (major >= 18 && asked) {
         const up = await canConnect("postgres");
         info.db_server_status = up;
         if (!up) {
@@ -137,12 +145,13 @@ export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void
       } catch {
         /* Odoo answers a JSON-RPC error; the double keeps id null */
       }
-      const result = { server_version: o.version, server_version_info: [major, 0, 0, "final", 0, ""], server_serie: o.version, protocol_version: 1 };
+      const result = { server_version: o.version.server, server_version_info: [major, 0, 0, "final", 0, ""], server_serie: o.version.series, protocol_version: 1 };
       const body = pyJson({ jsonrpc: "2.0", id, result });
       return send(200, { "Content-Type": "application/json; charset=utf-8", "Set-Cookie": newSession() }, body);
     }
-    if (url.pathname === "/web/login" || url.pathname === "/web" || url.pathname === "/") {
-      if (url.pathname === "/") return send(303, { Location: abs("/web"), "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web"));
+    if (url.pathname === "/web/login" || url.pathname === "/web" || url.pathname === "/" || (major >= 18 && url.pathname === "/odoo")) {
+      const home = major >= 18 ? "/odoo" : "/web";
+      if (url.pathname === "/") return send(303, { Location: abs(home), "Content-Type": "text/html; charset=utf-8" }, redirectBody(home));
       const dbParam = url.searchParams.get("db")?.trim() || undefined;
       const selector = () => send(303, { Location: abs("/web/database/selector"), "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web/database/selector"));
       if (dbParam && (!sid || sessions.get(sid) === undefined)) {
@@ -161,7 +170,11 @@ export async function startHttp(o: HttpOptions): Promise<{ close(): Promise<void
         if (sid) sessions.set(sid, undefined);
         return selector();
       }
-      if (url.pathname === "/web") return send(303, { Location: abs("/web/login"), "Content-Type": "text/html; charset=utf-8" }, redirectBody("/web/login"));
+      if (url.pathname !== "/web/login") {
+        // 18 sends the page asked for along (`/web/login?redirect=%2Fweb%3F`, http-probes.txt of odoo18-lab).
+        const to = major >= 18 ? `/web/login?redirect=${encodeURIComponent(`${url.pathname}?`)}` : "/web/login";
+        return send(303, { Location: abs(to), "Content-Type": "text/html; charset=utf-8" }, redirectBody(to));
+      }
       const headers: Record<string, string> = { "Content-Type": "text/html; charset=utf-8", "X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": "frame-ancestors 'self'" };
       if (!sid) headers["Set-Cookie"] = newSession();
       sessions.set(sid!, db);

@@ -11,9 +11,9 @@ import { OdooLogger, pyList } from "./log.js";
 import { discoverModules } from "./modules.js";
 import { neutralize } from "./neutralize.js";
 import { OptionError, parseOdooArgs, type OdooOptions } from "./options.js";
+import { VERSION } from "./version.js";
 
 const log = new OdooLogger();
-const VERSION = process.env.ODOO_DOUBLE_VERSION ?? "16.0";
 
 function connParams(o: OdooOptions): Omit<ConnParams, "database"> {
   // Like psycopg2: explicit options first, libpq PG* variables otherwise (node-pg reads them itself).
@@ -79,11 +79,12 @@ async function main(): Promise<number> {
     }
   }
 
-  log.info("odoo", `Odoo version ${VERSION}`);
+  log.info("odoo", `Odoo version ${VERSION.server}`);
   log.info("odoo", `Using configuration file at ${o.config ? path.resolve(o.config) : path.join(os.homedir(), ".odoorc")}`);
-  log.info("odoo", `addons paths: ${pyList(["/opt/odoo/odoo/addons", path.join(dataDir, "addons", VERSION), ...o.addonsPath.map((p) => path.resolve(p))])}`);
+  log.info("odoo", `addons paths: ${pyList(["/opt/odoo/odoo/addons", path.join(dataDir, "addons", VERSION.series), ...o.addonsPath.map((p) => path.resolve(p))])}`);
   log.info("odoo", `database: ${o.dbUser ?? "default"}@${o.dbHost ?? "default"}:${o.dbPort ?? "default"}`);
   log.info("odoo.addons.base.models.ir_actions_report", "You need Wkhtmltopdf to print a pdf version of the reports.");
+  if (VERSION.major >= 18) log.info("odoo.addons.base.models.ir_actions_report", "You need Wkhtmltoimage to generate images from html.");
 
   let registryBroken = false;
   const http =
@@ -110,7 +111,7 @@ async function main(): Promise<number> {
     shutdownLines();
     if (session) {
       await session.close();
-      log.info("odoo.sql_db", "ConnectionPool(used=0/count=0/max=64): Closed 1 connections ");
+      log.info("odoo.sql_db", `ConnectionPool(${VERSION.major >= 18 ? "read/write;" : ""}used=0/count=0/max=64): Closed 1 connections `);
     }
     return ok ? 0 : 255;
   }

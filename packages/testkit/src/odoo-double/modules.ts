@@ -1,13 +1,12 @@
 /**
- * Finding modules the way Odoo 16 does: each directory of the addons path, first match wins, a module is a
+ * Finding modules the way Odoo 16–18 does: each directory of the addons path, first match wins, a module is a
  * sub-directory holding `__manifest__.py`. `base` is built into the double (it lives in odoo/addons, which Odoo
  * always puts first on the addons path).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parsePythonLiteral, type PyValue } from "./pylit.js";
-
-export const SERIE = "16.0";
+import { VERSION, type Series } from "./version.js";
 
 /** A module found on the addons path, with its manifest read like Odoo's `load_manifest`. */
 export interface OdooModule {
@@ -27,13 +26,13 @@ export interface OdooModule {
   summary: string;
 }
 
-/** Odoo's `adapt_version`: prefixes the series unless the version already starts with it. @example adaptVersion("1.3") // "16.0.1.3" */
-export function adaptVersion(version: string): string {
-  if (version === SERIE || !version.startsWith(`${SERIE}.`)) return `${SERIE}.${version}`;
+/** Odoo's `adapt_version`: prefixes the series unless the version already starts with it. @example adaptVersion("1.3", "16.0") // "16.0.1.3" */
+export function adaptVersion(version: string, series: Series = VERSION.series): string {
+  if (version === series || !version.startsWith(`${series}.`)) return `${series}.${version}`;
   return version;
 }
 
-/** The built-in base module (manifest version `1.3`, stored as `16.0.1.3`, as in Odoo 16). */
+/** The built-in base module (manifest version `1.3`, stored as `16.0.1.3`, `17.0.1.3`, `18.0.1.3`). */
 export const BASE_MODULE: OdooModule = {
   name: "base",
   dir: null,
@@ -49,8 +48,13 @@ export const BASE_MODULE: OdooModule = {
   summary: "",
 };
 
+/** base's data/neutralize.sql of the series played. */
+export function baseNeutralizeSql(series: Series = VERSION.series): string {
+  return series === "16.0" ? BASE_NEUTRALIZE_SQL_16 : BASE_NEUTRALIZE_SQL_17;
+}
+
 /** base's data/neutralize.sql in Odoo 16. */
-export const BASE_NEUTRALIZE_SQL = `-- deactivate mail servers
+const BASE_NEUTRALIZE_SQL_16 = `-- deactivate mail servers
 UPDATE ir_mail_server
    SET active = false;
 
@@ -73,6 +77,14 @@ INSERT INTO ir_config_parameter (key, value)
 VALUES ('database.is_neutralized', true)
     ON CONFLICT (key) DO
        UPDATE SET value = true;`;
+
+/** base's data/neutralize.sql in Odoo 17 and 18: 16's, with the autovacuum job taken from base only, and webhooks disarmed. */
+const BASE_NEUTRALIZE_SQL_17 = `${BASE_NEUTRALIZE_SQL_16.replace("AND name = 'autovacuum_job'", "AND name = 'autovacuum_job'\n          AND module = 'base'")}
+
+-- webhooks of server actions point nowhere
+UPDATE ir_act_server
+   SET webhook_url = 'neutralization - disable webhook'
+ WHERE state = 'webhook';`;
 
 function asString(v: PyValue | undefined, dflt: string): string {
   return typeof v === "string" ? v : dflt;
@@ -148,8 +160,8 @@ export interface PySyntaxProblem {
 }
 
 /**
- * Checks brackets of one Python source, skipping strings and comments. Only bracket balance is checked:
- * that is the syntax error the fixture modules carry (and the one in the real log).
+ * Checks brackets of one Python source, skipping strings and comments. Only bracket balance (and a colon right
+ * after an opening parenthesis) is checked: those are the syntax errors of the real logs and the fixture modules.
  */
 export function checkPythonBrackets(file: string, src: string): PySyntaxProblem | undefined {
   const stack: { ch: string; line: number; col: number }[] = [];
@@ -184,6 +196,11 @@ export function checkPythonBrackets(file: string, src: string): PySyntaxProblem 
       }
       i += end.length - 1;
       continue;
+    }
+    if (c === "(") {
+      // `def broken(:` (../shared/odoo17-lab): the parser stops at the colon before the bracket is ever closed.
+      const rest = /^[ \t]*:/.exec(src.slice(i + 1));
+      if (rest) return { file, line, column: col + rest[0].length, sourceLine: lines[line - 1] ?? "", message: "invalid syntax" };
     }
     if (c === "(" || c === "[" || c === "{") stack.push({ ch: c, line, col });
     else if (c in pairs) {

@@ -1,5 +1,5 @@
 /**
- * `odoo-bin neutralize -d DB` (Odoo 16): runs `data/neutralize.sql` of every installed module found on the
+ * `odoo-bin neutralize -d DB` (Odoo 16–18): runs `data/neutralize.sql` of every installed module found on the
  * addons path, in one transaction; modules missing from the addons path are skipped silently, as Odoo does.
  * Not idempotent (a second run inserts another dummy mail server), like Odoo. `--stdout` prints the SQL instead.
  */
@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Session } from "./db.js";
 import type { OdooLogger } from "./log.js";
-import { BASE_NEUTRALIZE_SQL, type OdooModule } from "./modules.js";
+import { baseNeutralizeSql, type OdooModule } from "./modules.js";
 
 /** The neutralization queries of the installed modules, in module name order. */
 export async function neutralizationQueries(s: Session, modules: Map<string, OdooModule>): Promise<string[]> {
@@ -17,7 +17,7 @@ export async function neutralizationQueries(s: Session, modules: Map<string, Odo
     const m = modules.get(name);
     if (!m) continue;
     if (!m.dir) {
-      if (name === "base") out.push(BASE_NEUTRALIZE_SQL);
+      if (name === "base") out.push(baseNeutralizeSql());
       continue;
     }
     const f = path.join(m.dir, "data", "neutralize.sql");
