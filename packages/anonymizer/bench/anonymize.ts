@@ -8,13 +8,17 @@
 // times, their ratio, our peak RSS and the engine's fake values per second; then the median ratio (target ≤ 1.0),
 // the highest peak RSS (target ≤ 256 MB), and fake values per second on one core over distinct values
 // (target ≥ 1M), on both of the engine's paths: hashed from the row's bytes (ASCII fields) and from strings.
+//
+// BENCH_BEFORE_CLI=/path/to/another/build/packages/cli/dist/bin.js adds that build's CLI ("before") to every round,
+// and BENCH_REFERENCE=1 ours on the reference paths only ("reference": ODOO_DEPLOY_ANONYMIZE_REFERENCE=1); the
+// runs of a round go in a rotating order, each after a CHECKPOINT with autovacuum idle.
 import { sharedPath, startPostgres } from "@odoo-deploy/testkit";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { Anonymizer, type AnonymizeReport } from "../src/index.js";
-import { chunkAscii, stageChunk, stageFromChunk } from "../src/strategies/prf.js";
+import { Anonymizer, type AnonymizeReport, type RowView } from "../src/index.js";
+import { Arena } from "../src/accelerator/arena.js";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const jobsArg = process.argv[3] && process.argv[3] !== "default" ? process.argv[3] : undefined; // default: the CLI's (one per core)
@@ -37,9 +41,9 @@ const timed = async <T>(fn: () => T | Promise<T>): Promise<[number, T]> => {
 };
 
 /** Runs the CLI; resolves with its JSON report and its peak RSS (VmHWM polled while it runs). */
-function runCli(args: string[]): Promise<{ report: AnonymizeReport; peakRss: number }> {
+function runCli(variant: Variant, args: string[]): Promise<{ report: AnonymizeReport; peakRss: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...env, BENCH_SECRET: "bench-secret" }, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [variant.cli, ...args], { env: { ...env, ...variant.env, BENCH_SECRET: "bench-secret" }, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     let peakRss = 0;
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -64,6 +68,16 @@ function runCli(args: string[]): Promise<{ report: AnonymizeReport; peakRss: num
   });
 }
 
+interface Variant {
+  label: string;
+  cli: string;
+  env: Record<string, string>;
+}
+const variants: Variant[] = [{ label: "ours", cli, env: {} }];
+if (process.env.BENCH_BEFORE_CLI) variants.push({ label: "before", cli: process.env.BENCH_BEFORE_CLI, env: {} });
+if (process.env.BENCH_REFERENCE === "1") variants.push({ label: "reference", cli, env: { ODOO_DEPLOY_ANONYMIZE_REFERENCE: "1" } });
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+
 try {
   console.log(`odoo-like.sql with rows=${rows.toLocaleString("en")}, ${os.cpus().length} cores, jobs=${jobsArg ?? "default"}`);
   const [genS] = await timed(() => sh(`createdb bench && psql -q -d bench -v rows=${rows} -f ${sql}`));
@@ -72,8 +86,9 @@ try {
 
   // Rounds alternate baseline and ours, so a machine slowing down for a minute (shared VMs do) hits both; the
   // median of the per-round ratios is the figure to compare.
-  const ratios: number[] = [];
-  let peak = 0;
+  const times = new Map(variants.map((v) => [v.label, [] as number[]]));
+  const ratios = new Map(variants.map((v) => [v.label, [] as number[]]));
+  const peaks = new Map(variants.map((v) => [v.label, 0]));
   // Hint bits are set once before any timed run (the first reader of freshly loaded rows would write every page),
   // and every timed run starts with the previous one's dirty pages written out, so no run pays for another.
   sh("psql -q -d bench -c 'VACUUM ANALYZE'");
@@ -93,28 +108,36 @@ try {
   for (let round = 1; round <= rounds; round++) {
     await settle();
     const [baseS] = await timed(() => sh("createdb baseline && pg_dump -Fc bench | pg_restore --no-owner -d baseline"));
-    await settle();
-    const [oursS, { report, peakRss }] = await timed(() =>
-      runCli(["anonymize", "--source-url", pg.url("bench"), "--target-url", pg.url("anon"), "--preset", "odoo", "--secret-env", "BENCH_SECRET", ...(jobsArg ? ["--jobs", jobsArg] : []), "--json", "--quiet"]),
-    );
-    if (!report.ok) throw new Error(`anonymization failed: ${JSON.stringify(report.steps)}`);
-    const data = report.steps.find((s) => s.name === "data");
-    const jobs = report.jobs;
-    ratios.push(oursS / baseS);
-    peak = Math.max(peak, peakRss);
     console.log(`round ${round}`);
     console.log(`  baseline  pg_dump -Fc | pg_restore -d (single job): ${baseS.toFixed(1)} s`);
-    console.log(`  ours      odoo-deploy anonymize --preset odoo --jobs ${jobs}: ${oursS.toFixed(1)} s  (steps: ${report.steps.map((s) => `${s.name} ${((s.durationMs ?? 0) / 1000).toFixed(1)}s`).join(", ")})`);
-    console.log(`  ratio     ours / baseline = ${(oursS / baseS).toFixed(2)}`);
-    console.log(`  peak RSS  ${(peakRss / 1048576).toFixed(0)} MB`);
-    console.log(
-      `  in-engine ${report.fakeValues.toLocaleString("en")} fake values in ${((data?.durationMs ?? 0) / 1000).toFixed(1)} s on ${jobs} workers: ` +
-        `${Math.round(report.fakeValues / (((data?.durationMs ?? 1) / 1000) * jobs)).toLocaleString("en")} values/s per worker, COPY work and PostgreSQL sharing the cores`,
-    );
+    // A rotating order, so no variant always runs right after the baseline or another variant.
+    for (let k = 0; k < variants.length; k++) {
+      const variant = variants[(k + round - 1) % variants.length]!;
+      await settle();
+      const [oursS, { report, peakRss }] = await timed(() =>
+        runCli(variant, ["anonymize", "--source-url", pg.url("bench"), "--target-url", pg.url("anon"), "--preset", "odoo", "--secret-env", "BENCH_SECRET", ...(jobsArg ? ["--jobs", jobsArg] : []), "--json", "--quiet"]),
+      );
+      if (!report.ok) throw new Error(`anonymization failed: ${JSON.stringify(report.steps)}`);
+      const data = report.steps.find((s) => s.name === "data");
+      const jobs = report.jobs;
+      times.get(variant.label)!.push(oursS);
+      ratios.get(variant.label)!.push(oursS / baseS);
+      peaks.set(variant.label, Math.max(peaks.get(variant.label)!, peakRss));
+      const label = variant.label.padEnd(9);
+      console.log(`  ${label} odoo-deploy anonymize --preset odoo --jobs ${jobs}: ${oursS.toFixed(1)} s  (steps: ${report.steps.map((s) => `${s.name} ${((s.durationMs ?? 0) / 1000).toFixed(1)}s`).join(", ")})`);
+      console.log(`            ratio to baseline ${(oursS / baseS).toFixed(2)}, peak RSS ${(peakRss / 1048576).toFixed(0)} MB`);
+      console.log(
+        `            in-engine ${report.fakeValues.toLocaleString("en")} fake values in ${((data?.durationMs ?? 0) / 1000).toFixed(1)} s on ${jobs} workers: ` +
+          `${Math.round(report.fakeValues / (((data?.durationMs ?? 1) / 1000) * jobs)).toLocaleString("en")} values/s per worker, COPY work and PostgreSQL sharing the cores`,
+      );
+    }
   }
-  const sorted = [...ratios].sort((x, y) => x - y);
-  console.log(`ratio     median of ${rounds} rounds = ${sorted[Math.floor((rounds - 1) / 2)]!.toFixed(2)}  (target ≤ 1.0; rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")})`);
-  console.log(`peak RSS  ${(peak / 1048576).toFixed(0)} MB  (target ≤ 256 MB; the CLI process, worker threads included; highest of the rounds)`);
+  for (const v of variants) {
+    const t = times.get(v.label)!;
+    const r = ratios.get(v.label)!;
+    console.log(`${v.label.padEnd(9)} median of ${rounds} rounds: ${median(t).toFixed(1)} s (rounds: ${t.map((x) => x.toFixed(1)).join(", ")}), ratio to baseline ${median(r).toFixed(2)} (target ≤ 1.0; rounds: ${r.map((x) => x.toFixed(2)).join(", ")})`);
+    console.log(`${"".padEnd(9)} peak RSS ${(peaks.get(v.label)! / 1048576).toFixed(0)} MB  (target ≤ 256 MB; the CLI process, worker threads included; highest of the rounds)`);
+  }
 
   // Fake values per second on one core: distinct originals (no memo hits), the preset's hot strategies.
   const a = new Anonymizer({ secret: "bench-secret" });
@@ -144,24 +167,27 @@ try {
   }
   let current = 0;
   let stagedRun = -1;
+  const arena = new Arena();
   const fromBytes = {
     original: () => null,
     output: () => null,
+    arena,
     stage: (v: string) => {
       if (v !== inputs[current]) return -1;
       const run = runStart[current]!;
       if (run !== stagedRun) {
-        stageChunk(chunkBytes.subarray(run, Math.min(run + RUN_BYTES, chunkBytes.length)));
+        arena.stageChunk(chunkBytes.subarray(run, Math.min(run + RUN_BYTES, chunkBytes.length)));
         stagedRun = run;
       }
       const at = starts[current]! - run;
-      return chunkAscii(at, at + v.length) ? stageFromChunk(at, at + v.length) : -1;
+      return arena.chunkAscii(at, at + v.length) ? arena.stageFromChunk(at, at + v.length) : -1;
     },
   };
-  const fromString = { original: () => null, output: () => null };
+  // From strings, as the engine hashes values that are not plain ASCII bytes of the row (the arena still hashes).
+  const fromString = { original: () => null, output: () => null, arena };
   for (const s of strategies) {
     const t = a.compile(s);
-    const rate = async (view: typeof fromString) => {
+    const rate = async (view: RowView) => {
       for (let i = 0; i < 20_000; i++) t(`warm${i}`, view);
       // Three passes over the same values, median reported (this VM's speed wanders). They stay memo misses: each of
       // the 4096 memo slots ends a pass holding the last of ~244 values that map to it, so a pass hits at most 0.4%.

@@ -32,13 +32,14 @@ export { buildPlan, suggestedRulesYaml, type Plan, type PlannedTable, type Plann
 export { suggestRule } from "./check/suggest.js";
 
 // Strategies
-export { Anonymizer, type AnonymizerOptions, type ColumnTransform, type OutputCharset, type RowView } from "./strategies/compile.js";
-export { deriveKey, domainKey, prfHash, prfHashStaged, stageBytes, Normalize, sipHash, lastHigh, Draw, type PrfKey } from "./strategies/prf.js";
-export { LocaleData, localeData } from "./strategies/locale.js";
+export { Anonymizer, type AnonymizerOptions } from "./strategies/anonymizer.js";
+export type { ColumnTransform, OutputCharset, RowView } from "./strategies/builder.js";
 
 // COPY codec
 export { decodeField, encodeField } from "./copy/codec.js";
-export { CopyRowTransform, RowRewriter, LineChunks, byteText, encodeBinaryField, type ByteText, type RowTransformSpec, type RowTransformStats } from "./copy/row-transform.js";
+export { CopyRowTransform, type RowTransformOptions, type RowTransformSpec, type RowTransformStats } from "./copy/row-transform.js";
+export { BinaryCopyTransform } from "./copy/binary-transform.js";
+export { Arena } from "./accelerator/arena.js";
 
 // Catalog
 export { readCatalog, type Catalog, type TableInfo, type ColumnInfo, type ForeignKeyInfo } from "./engine/catalog.js";
@@ -51,3 +52,20 @@ export { compileTable } from "./engine/compile-table.js";
 export { verifyAnonymization, type VerifyAnonymizationOptions, type VerifyReport, type VerifyEvent, type Leak } from "./verify/verify.js";
 export { anonymizeStream, type AnonymizeStreamOptions, type AnonymizeStreamReport, type StreamEvent } from "./stream/filter.js";
 export { odooPreset } from "./presets/odoo.js";
+
+// Every event of the package, as one union keyed by `type`
+export type { AnonymizerEvent } from "./events.js";
+
+// Staging refresh (issue 19): types shared by the refresh and the parts it composes
+export {
+  FILESTORE_POLICIES,
+  type FilestorePolicy,
+  type ResolvedBackup,
+  type RestoreAnonymizedOptions,
+  type RestoreAnonymizedReport,
+  type StageFilestoreOptions,
+  type StageFilestoreReport,
+  type RefreshStagingOptions,
+  type RefreshReport,
+  type RefreshEvent,
+} from "./refresh/types.js";

@@ -1,7 +1,10 @@
 import { durationSince, parseDbUrl, redactUrl, throwIfAborted, withClient, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
-import { readCatalog } from "../engine/catalog.js";
+import type pg from "pg";
+import { readCatalog, type Catalog } from "../engine/catalog.js";
+import type { Rules } from "../rules/load.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
 import { buildPlan, suggestedRulesYaml, type Plan, type UncoveredColumn } from "./plan.js";
+import { checkWheres } from "./where.js";
 
 /** Events of {@link checkRules}. */
 export type CheckEvent = { type: "anonymize:catalog"; tables: number; columns: number };
@@ -43,9 +46,29 @@ export async function checkRules(options: CheckRulesOptions): Promise<CheckRules
   throwIfAborted(options.signal);
   parseDbUrl(options.sourceUrl);
   const rules = resolveRulesSource(options);
-  const catalog = await withClient(options.sourceUrl, (c) => readCatalog(c), { signal: options.signal, applicationName: "odoo-deploy anonymize check" });
-  options.onEvent?.({ type: "anonymize:catalog", tables: catalog.tables.length, columns: catalog.tables.reduce((n, t) => n + t.columns.length, 0) });
-  return { ...planReport(buildPlan(catalog, rules)), source: redactUrl(options.sourceUrl), durationMs: durationSince(start) };
+  const plan = await withClient(
+    options.sourceUrl,
+    async (c) => {
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const catalog = await readCatalog(c);
+      options.onEvent?.({ type: "anonymize:catalog", tables: catalog.tables.length, columns: catalog.tables.reduce((n, t) => n + t.columns.length, 0) });
+      return planOnSource(c, catalog, rules);
+    },
+    { signal: options.signal, applicationName: "odoo-deploy anonymize check", readOnly: true },
+  );
+  return { ...planReport(plan), source: redactUrl(options.sourceUrl), durationMs: durationSince(start) };
+}
+
+/**
+ * The plan of `rules` for the source's catalog, with the rules' `where` expressions checked on the source
+ * (check/where.ts): what `check`, the engine and `verify` judge. `client` is in a transaction on the source.
+ *
+ * @example const plan = await planOnSource(client, await readCatalog(client), rules);
+ */
+export async function planOnSource(client: pg.Client, catalog: Catalog, rules: Rules): Promise<Plan> {
+  const plan = buildPlan(catalog, rules);
+  plan.invalid.push(...(await checkWheres(client, plan.tables)));
+  return plan;
 }
 
 /** The check report of a plan (shared by `check`, the engines and `verify`). */

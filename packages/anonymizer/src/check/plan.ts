@@ -98,7 +98,8 @@ export function buildPlan(catalog: Catalog, rules: Rules): Plan {
         plan.where = plan.where.trim();
       }
     }
-    tables.push({ info, plan, columns, ...(plan.action === "copy" && plan.where ? { filter: `(${plan.where})` } : {}) });
+    // On lines of its own, as check/where.ts validates it: nothing written after it can be taken into it.
+    tables.push({ info, plan, columns, ...(plan.action === "copy" && plan.where ? { filter: `(\n${plan.where}\n)` } : {}) });
   }
   const byName = new Map(tables.map((t) => [t.info.ruleName, t]));
   // Cascades: a copied table whose foreign key points at a table losing rows loses the rows that would dangle.

@@ -1,7 +1,10 @@
 import { OperationFailedError } from "@odoo-deploy/core/base";
 import type { TransformCallback } from "node:stream";
-import { outBegin, outBytes, outEnd, stageChunk } from "../strategies/prf.js";
-import { byteText, checkRowSize, MAX_TEXT_BYTES, RowOutputTransform, RowRewriter, type ByteText, type RowTransformSpec } from "./row-transform.js";
+import type { Arena } from "../accelerator/arena.js";
+import { byteText, checkRowSize, MAX_TEXT_BYTES, type ByteText } from "./byte-text.js";
+import { RowOutputTransform } from "./row-output.js";
+import { RowRewriter, type RowTransformSpec } from "./row-rewriter.js";
+import type { RowTransformOptions } from "./row-transform.js";
 
 // COPY binary format: an 11-byte signature, 32-bit flags, a 32-bit header extension length and the extension;
 // then tuples (a 16-bit field count, then per field a 32-bit length, -1 for NULL, and the bytes); then -1 as a
@@ -12,28 +15,27 @@ const HEADER_BYTES = 19;
 /**
  * A stream transform over COPY binary data (`COPY … TO STDOUT (FORMAT binary)`): the same rules as
  * {@link CopyRowTransform}, on fields found by their lengths instead of by scanning for tabs and newlines, with
- * no escaping. PostgreSQL spends a fifth to a quarter less CPU time producing and parsing it than text (37 s
- * against 28-30 s in the 1M-row benchmark: timestamps, numbers and bytea are sent as they are stored). The
- * spec's `binary` says how each column reads as text.
+ * no escaping: PostgreSQL prints and parses no timestamps, numbers or bytea. The spec's `binary` says how each
+ * column reads as text.
  *
- * @example await pipeline(copyOut, new BinaryCopyTransform({ ...spec, binary: kinds }), copyIn);
+ * @example await pipeline(copyOut, new BinaryCopyTransform({ ...spec, binary: kinds }, { arena }), copyIn);
  */
 export class BinaryCopyTransform extends RowOutputTransform {
   private readonly rewriter: RowRewriter;
   private readonly table: string;
   private readonly limit: number;
-  private readonly sink = (bytes: Uint8Array) => this.writeBytes(bytes);
+  private readonly arena: Arena | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Bytes needed (from the first pending byte) before parsing can go on. */
   private need = 0;
   private state: "header" | "tuples" | "done" = "header";
 
-  /** @param options.maxTextBytes see {@link MAX_TEXT_BYTES} (tests lower it). */
-  constructor(spec: RowTransformSpec, options: { maxTextBytes?: number } = {}) {
+  constructor(spec: RowTransformSpec, options: RowTransformOptions = {}) {
     super();
     if (!spec.binary) throw new Error(`${spec.table}: BinaryCopyTransform needs the columns' binary kinds`);
-    this.rewriter = new RowRewriter(spec);
+    this.arena = options.arena;
+    this.rewriter = new RowRewriter(spec, options.arena);
     this.table = spec.table;
     this.limit = options.maxTextBytes ?? MAX_TEXT_BYTES;
   }
@@ -104,26 +106,12 @@ export class BinaryCopyTransform extends RowOutputTransform {
   /** Rewrites the tuples of `buf` from `pos` (and the end marker); returns where an incomplete tuple starts. */
   private run(buf: Buffer, pos: number): number {
     const bt = byteText(buf, false);
-    // Fields are checked for UTF-8 and hashed where they lie (see stageChunk), and rows are written there too
-    // (rowInto); a chunk too big to stage, or met while another transform writes rows there, takes the string
-    // path (row).
-    bt.staged = stageChunk(buf);
-    if (bt.staged < 0 || !outBegin(this.sink)) return this.tuples(bt, pos, false);
-    // A full region is passed on in the middle of a row, whose next copies read the staged chunk: what is passed
-    // on waits for the end of the run, lest the next stream's transform run at once and stage its own chunk.
-    this.hold();
-    let done = false;
-    try {
-      const rest = this.tuples(bt, pos, true);
-      done = true;
-      return rest;
-    } finally {
-      outEnd(!done);
-      this.release(!done);
-    }
+    // Fields are checked for UTF-8 and hashed where they lie in the arena (a chunk too big is staged field by field).
+    bt.staged = this.arena?.stageChunk(buf) ?? false;
+    return this.tuples(bt, pos);
   }
 
-  private tuples(bt: ByteText, pos: number, inWasm: boolean): number {
+  private tuples(bt: ByteText, pos: number): number {
     const { buf } = bt;
     for (;;) {
       if (this.state === "done") {
@@ -132,16 +120,14 @@ export class BinaryCopyTransform extends RowOutputTransform {
       }
       if (pos + 2 > buf.length) return this.wait(pos, 2);
       if (buf[pos] === 0xff && buf[pos + 1] === 0xff) {
-        if (inWasm) outBytes("\xff\xff");
-        else this.write1("\xff\xff");
+        this.write1("\xff\xff");
         this.state = "done";
         pos += 2;
         continue;
       }
       const end = this.rewriter.walkTuple(buf, pos);
       if (end === -1) return this.wait(pos, this.rewriter.need);
-      // (rowInto declines if another chunk was staged since: stageChunk has passed on the rows written before)
-      if (!inWasm || !this.rewriter.rowInto(bt, pos, end - 1)) this.write1(this.rewriter.row(bt, pos, end - 1));
+      this.write1(this.rewriter.row(bt, pos, end - 1));
       pos = end;
     }
   }

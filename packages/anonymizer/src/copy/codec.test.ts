@@ -1,3 +1,4 @@
+import { Arena } from "../accelerator/arena.js";
 import { test, expect } from "@odoo-deploy/testkit/vitest";
 import pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
@@ -6,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { decodeField, encodeField } from "./codec.js";
 import { BinaryCopyTransform } from "./binary-transform.js";
 import { CopyRowTransform } from "./row-transform.js";
-import { Anonymizer } from "../strategies/compile.js";
+import { Anonymizer } from "../strategies/anonymizer.js";
 
 const NASTY = [
   "plain",
@@ -41,14 +42,14 @@ test("COPY text round trip is byte-identical for nasty values, bytea, arrays, js
     const original = await copyOutBytes(client, "COPY src TO STDOUT");
     // Decode and re-encode EVERY column (the worst case), in chunks that split rows and escapes anywhere.
     const columns = ["id", "t", "v", "b", "a", "j", "Mixed Case"];
-    const tr = new CopyRowTransform({ table: "src", columns, transforms: columns.map(() => (v: string) => v) });
+    const tr = new CopyRowTransform({ table: "src", columns, transforms: columns.map(() => (v: string) => v) }, { arena: new Arena() });
     const chunks = Array.from({ length: Math.ceil(original.length / 7) }, (_, i) => original.subarray(i * 7, i * 7 + 7));
     await pipeline(Readable.from(chunks), tr, client.query(copyFrom("COPY dst FROM STDIN")));
     const copied = await copyOutBytes(client, "COPY dst TO STDOUT");
     expect(copied.equals(original)).toBe(true);
     expect(tr.stats.rows).toBe(NASTY.length + 2);
     // The same on bytes, as rows too big for a string are handled (a limit of 16 bytes sends every row there).
-    const onBytes = new CopyRowTransform({ table: "src", columns, transforms: columns.map(() => (v: string) => v) }, { maxTextBytes: 16 });
+    const onBytes = new CopyRowTransform({ table: "src", columns, transforms: columns.map(() => (v: string) => v) }, { arena: new Arena(), maxTextBytes: 16 });
     const out: Buffer[] = [];
     await pipeline(Readable.from(chunks), onBytes, new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
     expect(Buffer.concat(out).equals(original)).toBe(true);
@@ -79,7 +80,7 @@ test("decodeField and encodeField invert each other, including octal and hex esc
 test("only ruled columns are touched: the other bytes pass through", async () => {
   const input = Buffer.from("1\tkeep\\tme\tx@y.z\t\\N\n2\t\\N\tA@B.C\tz\n");
   for (const maxTextBytes of [undefined, 20]) {
-    const tr = new CopyRowTransform({ table: "t", columns: ["id", "k", "email", "n"], transforms: [undefined, undefined, (v) => v.toLowerCase(), undefined] }, { ...(maxTextBytes ? { maxTextBytes } : {}) });
+    const tr = new CopyRowTransform({ table: "t", columns: ["id", "k", "email", "n"], transforms: [undefined, undefined, (v) => v.toLowerCase(), undefined] }, { arena: new Arena(), ...(maxTextBytes ? { maxTextBytes } : {}) });
     const out: Buffer[] = [];
     await pipeline(Readable.from([input]), tr, new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
     expect(Buffer.concat(out).toString(), `maxTextBytes ${maxTextBytes}`).toBe("1\tkeep\\tme\tx@y.z\t\\N\n2\t\\N\ta@b.c\tz\n");
@@ -89,7 +90,7 @@ test("only ruled columns are touched: the other bytes pass through", async () =>
 test("a row spanning many chunks (a 3 MB field in 1 KB chunks) comes out whole and byte-identical", async () => {
   const big = "x".repeat(3 * 1024 * 1024);
   const input = Buffer.from(`1\t${big}\tA@B.C\n2\tsmall\tD@E.F\n`);
-  const tr = new CopyRowTransform({ table: "t", columns: ["id", "blob", "email"], transforms: [undefined, undefined, (v) => v.toLowerCase()] });
+  const tr = new CopyRowTransform({ table: "t", columns: ["id", "blob", "email"], transforms: [undefined, undefined, (v) => v.toLowerCase()] }, { arena: new Arena() });
   const chunks = Array.from({ length: Math.ceil(input.length / 1024) }, (_, i) => input.subarray(i * 1024, i * 1024 + 1024));
   const out: Buffer[] = [];
   await pipeline(Readable.from(chunks), tr, new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
@@ -102,7 +103,7 @@ test("rows of 100 KB then 200 KB (together more than one output chunk) come out 
   const text = Buffer.from(sizes.map((n, i) => `${i}\t${"x".repeat(n)}\tA@B.C\n`).join(""));
   const lower = (v: string) => v.toLowerCase();
   const out: Buffer[] = [];
-  await pipeline(Readable.from(inChunks(text, 65536)), new CopyRowTransform({ table: "t", columns: ["id", "blob", "email"], transforms: [undefined, undefined, lower] }), new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
+  await pipeline(Readable.from(inChunks(text, 65536)), new CopyRowTransform({ table: "t", columns: ["id", "blob", "email"], transforms: [undefined, undefined, lower] }, { arena: new Arena() }), new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }));
   expect(Buffer.concat(out).toString()).toBe(sizes.map((n, i) => `${i}\t${"x".repeat(n)}\ta@b.c\n`).join(""));
 
   const field = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, 0]).fill(0).map((_, k) => (Buffer.byteLength(s) >>> (24 - 8 * k)) & 0xff), Buffer.from(s)]);
@@ -111,7 +112,7 @@ test("rows of 100 KB then 200 KB (together more than one output chunk) come out 
   const end = Buffer.from([0xff, 0xff]);
   const binary = Buffer.concat([header, ...sizes.map((n) => tuple(n, "A@B.C")), end]);
   const got: Buffer[] = [];
-  await pipeline(Readable.from(inChunks(binary, 65536)), new BinaryCopyTransform({ table: "t", columns: ["blob", "email"], transforms: [undefined, lower], binary: ["text", "text"] }), new Writable({ write: (c: Buffer, _e, cb) => (got.push(c), cb()) }));
+  await pipeline(Readable.from(inChunks(binary, 65536)), new BinaryCopyTransform({ table: "t", columns: ["blob", "email"], transforms: [undefined, lower], binary: ["text", "text"] }, { arena: new Arena() }), new Writable({ write: (c: Buffer, _e, cb) => (got.push(c), cb()) }));
   expect(Buffer.concat(got).equals(Buffer.concat([header, ...sizes.map((n) => tuple(n, "a@b.c")), end]))).toBe(true);
 });
 
@@ -129,7 +130,7 @@ test("keyed fakes are the same whether the engine hashes a field's bytes in the 
   const expected = values.map((v) => transforms.map((t) => t(v, noRow)!));
 
   const text = Buffer.from(values.map((v) => `${columns.map(() => encodeField(v)).join("\t")}\n`).join(""));
-  const out = await collectOut(inChunks(text, 50), new CopyRowTransform({ table: "t", columns, transforms }));
+  const out = await collectOut(inChunks(text, 50), new CopyRowTransform({ table: "t", columns, transforms }, { arena: new Arena() }));
   expect(out.toString().split("\n").slice(0, -1).map((line) => line.split("\t").map(decodeField0))).toEqual(expected);
 
   const field = (s: string) => {
@@ -141,7 +142,7 @@ test("keyed fakes are the same whether the engine hashes a field's bytes in the 
   const header = Buffer.from("PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0", "latin1");
   const tuple = (vs: string[]) => Buffer.concat([Buffer.from([0, vs.length]), ...vs.map(field)]);
   const binary = Buffer.concat([header, ...values.map((v) => tuple(columns.map(() => v))), Buffer.from([0xff, 0xff])]);
-  const got = await collectOut(inChunks(binary, 50), new BinaryCopyTransform({ table: "t", columns, transforms, binary: columns.map(() => "text") }));
+  const got = await collectOut(inChunks(binary, 50), new BinaryCopyTransform({ table: "t", columns, transforms, binary: columns.map(() => "text") }, { arena: new Arena() }));
   expect(got.equals(Buffer.concat([header, ...expected.map(tuple), Buffer.from([0xff, 0xff])]))).toBe(true);
 });
 

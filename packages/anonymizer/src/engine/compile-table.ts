@@ -1,9 +1,11 @@
 import type { PlannedColumn, PlannedTable } from "../check/plan.js";
 import { referencedColumns } from "../check/plan.js";
-import type { BinaryKind, RowTransformSpec } from "../copy/row-transform.js";
+import type { BinaryKind } from "../copy/binary-field.js";
+import type { RowTransformSpec } from "../copy/row-rewriter.js";
 import { passesThrough } from "../rules/match.js";
 import type { ColumnRuleInput } from "../rules/schema.js";
-import type { Anonymizer, ColumnTransform } from "../strategies/compile.js";
+import type { Anonymizer } from "../strategies/anonymizer.js";
+import type { ColumnTransform } from "../strategies/builder.js";
 
 /** Options of {@link compileTable}. */
 export interface CompileTableOptions {

@@ -4,7 +4,8 @@
 // produces the same ones; tables with `unique` rules, whose re-draws depend on the rows seen, are never split.
 import { connect } from "@odoo-deploy/core/base";
 import { parentPort, workerData } from "node:worker_threads";
-import { Anonymizer } from "../strategies/compile.js";
+import { Arena } from "../accelerator/arena.js";
+import { Anonymizer } from "../strategies/anonymizer.js";
 import { compileTable } from "./compile-table.js";
 import { copyItem } from "./copy-item.js";
 import { toWire, type CopyWorkerInit, type FromWorker, type ToWorker } from "./worker-protocol.js";
@@ -17,7 +18,10 @@ const abort = new AbortController();
 async function main(): Promise<void> {
   const anonymizer = new Anonymizer({ secret: init.secret, locale: init.locale });
   const specs = new Map<number, ReturnType<typeof compileTable>>();
-  const source = await connect(init.sourceUrl, { applicationName: init.applicationName });
+  // One arena for the worker: its items are copied one at a time.
+  const arena = init.reference ? undefined : new Arena();
+  // Read-only for the whole session, on top of the read-only transaction below.
+  const source = await connect(init.sourceUrl, { applicationName: init.applicationName, readOnly: true });
   const target = await connect(init.targetUrl, { applicationName: init.applicationName }).catch(async (e: unknown) => {
     await source.end().catch(() => {});
     throw e;
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
           specs.set(m.table, spec);
         }
         const t0 = performance.now();
-        const result = await copyItem(source, target, table, m.range, spec, abort.signal, (rows, bytes) => post({ type: "progress", id: m.id, rows, bytes }));
+        const result = await copyItem(source, target, table, m.range, spec, arena, abort.signal, (rows, bytes) => post({ type: "progress", id: m.id, rows, bytes }));
         post({ type: "done", id: m.id, result, durationMs: performance.now() - t0, fakeValues: anonymizer.fakeValues });
       })
       .catch((e: unknown) => {

@@ -101,7 +101,7 @@ test("all readers share one snapshot: concurrent writes to the source do not mak
     const r = await anonymizeDatabase({
       sourceUrl: db.url, targetUrl: pg.url(target), rules: loadRules({ text: RULES }), secret: "s", jobs: 2, splitBytes: 64 * 1024,
       onEvent: (e) => {
-        if (e.type === "anonymize:step" && e.step === "data" && e.status === "ok") writing = false;
+        if (e.type === "anonymize:step" && e.step.name === "data" && e.step.status === "ok") writing = false;
       },
     });
     writing = false;

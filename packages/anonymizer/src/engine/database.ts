@@ -1,16 +1,25 @@
+// (Over 300 lines: the steps of anonymizeDatabase read in order in one place, with the copy they drive and the
+// publish that ends them; range splitting is in ranges.ts, the workers in worker-pool.ts.)
 import {
   AbortedError,
-  connect,
+  assertDistinctDatabases,
   createLocalRunner,
+  createTemporaryDatabase,
+  createWorkDir,
+  databaseExists,
   durationSince,
-  EnvironmentError,
-  libpqEnv,
+  fitDatabaseName,
   OdooDeployError,
+  openDumpSnapshot,
   OperationFailedError,
   parseDbUrl,
   quoteIdent,
   redactUrl,
+  renameDatabase,
+  runPgTool,
   serverMajor,
+  StepRecorder,
+  swapDatabase,
   throwIfAborted,
   UsageError,
   withClient,
@@ -18,38 +27,38 @@ import {
   type Check,
   type CommandRunner,
   type EventHandler,
-  type ExecResult,
   type Queryable,
   type ReportBase,
+  type StepEvent,
+  type StepFailure,
+  type TemporaryDatabase,
 } from "@odoo-deploy/core";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type pg from "pg";
-import { planReport, type CheckRulesReport } from "../check/check.js";
-import { buildPlan, type PlannedTable } from "../check/plan.js";
-import type { ColumnRuleInput } from "../rules/schema.js";
+import { planOnSource, planReport, type CheckRulesReport } from "../check/check.js";
+import type { PlannedTable } from "../check/plan.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
-import { Anonymizer } from "../strategies/compile.js";
+import { referenceOnly } from "../accelerator/arena.js";
+import { Anonymizer } from "../strategies/anonymizer.js";
 import { readCatalog } from "./catalog.js";
 import { compileTable } from "./compile-table.js";
+import { describeLeftovers, removeAnonymizeLeftovers, WORK_DIR_PREFIX } from "./leftovers.js";
+import { splitRanges, workItems, type WorkItem } from "./ranges.js";
 import { PostDataPipeline, readEarlyObjects } from "./post-data.js";
 import type { CopyWorkerInit } from "./worker-protocol.js";
 import { runCopyPool, type PoolItem } from "./worker-pool.js";
 
 /** Progress events of {@link anonymizeDatabase}. */
 export type AnonymizeEvent =
-  | { type: "anonymize:step"; step: string; status: "started" | "ok" | "failed" | "skipped"; detail?: string }
+  | StepEvent<"anonymize">
   | { type: "anonymize:progress"; rows: number; bytes: number; rowsPerSec: number; tablesDone: number; tablesTotal: number; fraction: number }
   | { type: "anonymize:table"; table: string; rows: number; bytes: number; durationMs: number; rowsPerSec: number };
 
 /**
- * Default parallel COPY streams: one per core. Each stream also keeps two PostgreSQL backends busy (reading and
- * writing: about three quarters of its own CPU time), so streams plus backends already outnumber the cores. On 2
- * cores, the 1M-row bench in four sets of 3–4 alternating runs: the mean time of 2 streams was 6 % less, 1 % more,
- * 2.5 % less and 4 % less than 3 streams', with about 45 MB less memory (200 MB against 245 MB at peak). Before
- * the post-data overlap and the cheaper row engine, 3 streams had been about 10 % faster.
+ * Default parallel COPY streams: one per core, since each stream also keeps two PostgreSQL backends busy (the
+ * measurements are in commit 2a65820's message).
  */
 const DEFAULT_JOBS = Math.min(8, os.availableParallelism());
 
@@ -75,6 +84,12 @@ export interface AnonymizeDatabaseOptions extends RulesSource {
   maintenanceWorkMem?: string;
   /** Tables larger than this (bytes on disk) are split into block (or primary-key) ranges (default 64 MiB). */
   splitBytes?: number;
+  /**
+   * Run only the reference (string) paths of the strategies and COPY transforms, without the WebAssembly
+   * accelerator: the same output, slower; for checking the accelerator against (default: true when the
+   * environment variable `ODOO_DEPLOY_ANONYMIZE_REFERENCE` is `1`).
+   */
+  reference?: boolean;
   /** Directory of pg_dump/pg_restore (default: found on PATH). */
   pgBinDir?: string;
   /** Where pg_dump/pg_restore run (default local). */
@@ -112,14 +127,12 @@ export interface AnonymizeReport extends ReportBase {
   published: boolean;
   /** Peak resident memory of this process during the run, in bytes. */
   peakRssBytes: number;
+  /** The judged failure that stopped the run (rules check, a pg tool, the copy, an index the fakes broke). */
+  failure?: StepFailure;
+  /** What killed runs had left (temporary databases on the target's server, work directories here), removed first. */
+  removedLeftovers: { databases: string[]; workDirs: string[] };
 }
 
-interface WorkItem {
-  table: PlannedTable;
-  /** Extra condition selecting a range of the table (ctid blocks or primary-key values). */
-  range?: string;
-  weight: number;
-}
 
 const APP = "odoo-deploy anonymize";
 
@@ -140,24 +153,25 @@ const APP = "odoo-deploy anonymize";
 export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Promise<AnonymizeReport> {
   const start = performance.now();
   throwIfAborted(options.signal);
-  const src = parseDbUrl(options.sourceUrl);
+  parseDbUrl(options.sourceUrl);
   const dst = parseDbUrl(options.targetUrl);
   if (!dst.database) throw new UsageError(`the target URL names no database: ${redactUrl(options.targetUrl)}`, { code: "BAD_DB_URL" });
-  if (src.database === dst.database && (src.host ?? "") === (dst.host ?? "") && (src.port ?? "") === (dst.port ?? "")) {
-    throw new UsageError("the source and target are the same database", { code: "SAME_DATABASE" });
-  }
   const rules = resolveRulesSource(options);
   const secret = options.secret ?? rules.secret;
   if (!secret) {
     throw new UsageError("no anonymization secret: pass --secret-env VAR (or `secret: ${VAR}` in the rules file)", { code: "NO_SECRET" });
   }
+  // Decided by the servers, not by the URLs (a socket and 127.0.0.1 spell one database), before anything is made.
+  await assertDistinctDatabases({ sourceUrl: options.sourceUrl, targetUrl: options.targetUrl, ...(options.signal ? { signal: options.signal } : {}) });
   const locale = rules.locale;
   let fakeValues = 0;
   const jobs = Math.max(1, options.jobs ?? DEFAULT_JOBS);
   const runner = options.runner ?? createLocalRunner();
   const bin = (name: string) => (options.pgBinDir ? path.join(options.pgBinDir, name) : name);
   const emit = options.onEvent ?? (() => {});
-  const steps: Check[] = [];
+  const recorder = new StepRecorder("anonymize", { onEvent: emit, signal: options.signal });
+  const steps = recorder.steps;
+  const step = recorder.must.bind(recorder);
   const tables: TableResult[] = [];
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
@@ -175,74 +189,62 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
     jobs,
     published,
     peakRssBytes: Math.max(peakRss, process.memoryUsage().rss),
+    removedLeftovers,
+    ...(recorder.failure ? { failure: recorder.failure } : {}),
   });
-  const step = async <T>(name: string, fn: () => Promise<T>, describe?: (out: T) => string): Promise<T> => {
-    const t0 = performance.now();
-    emit({ type: "anonymize:step", step: name, status: "started" });
-    try {
-      const out = await fn();
-      steps.push({ name, status: "ok", durationMs: durationSince(t0), ...(describe ? { detail: describe(out) } : {}) });
-      emit({ type: "anonymize:step", step: name, status: "ok" });
-      return out;
-    } catch (e) {
-      const detail = e instanceof Error ? e.message : String(e);
-      steps.push({ name, status: "failed", detail, durationMs: durationSince(t0) });
-      emit({ type: "anonymize:step", step: name, status: "failed", detail });
-      throw e;
-    }
-  };
-
   const maintenanceUrl = withDatabase(options.targetUrl, "postgres");
   const targetName = dst.database;
-  const tempName = `${targetName.slice(0, 40)}_anon_${randomBytes(4).toString("hex")}`;
+  const tempName = fitDatabaseName(targetName, `_anon_${randomBytes(4).toString("hex")}`);
   const tempUrl = withDatabase(options.targetUrl, tempName);
-  const coordinator = await connect(options.sourceUrl, { signal: options.signal, applicationName: APP });
-  let tempCreated = false;
+  // One read-only snapshot for everything read from the source: the catalog, the workers' COPYs, pg_dump's schema.
+  const source = await openDumpSnapshot(options.sourceUrl, options.signal, APP);
+  const coordinator = source.db;
+  let temp: TemporaryDatabase | undefined;
+  let removedLeftovers: AnonymizeReport["removedLeftovers"] = { databases: [], workDirs: [] };
   let published = false;
   let checked: AnonymizeReport["check"] | undefined;
-  const workDir = mkdtempSync(path.join(os.tmpdir(), "odoo-deploy-anon-"));
+  let workDir: ReturnType<typeof createWorkDir> | undefined;
   try {
-    await coordinator.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const snapshot = (await coordinator.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0]!.s;
+    const left = await step("leftovers", () => removeAnonymizeLeftovers(options.targetUrl, APP, options.signal), describeLeftovers);
+    removedLeftovers = { databases: left.databases.removed, workDirs: left.workDirs.removed };
+    workDir = createWorkDir(WORK_DIR_PREFIX);
+    const work = workDir.path;
+    const snapshot = source.snapshotId;
     const plan = await step("check", async () => {
       const catalog = await readCatalog(coordinator);
-      return { plan: buildPlan(catalog, rules), catalog };
+      const built = { plan: await planOnSource(coordinator, catalog, rules), catalog };
+      checked = planReport(built.plan);
+      // Fail-closed: a column nobody classified stops the run before anything is created.
+      if (!checked.ok) {
+        throw new OperationFailedError(checked.checks.filter((c) => c.status === "failed").map((c) => `${c.name}: ${c.detail ?? ""}`).join("; "), { code: "RULES_CHECK_FAILED" });
+      }
+      return built;
     });
-    const check = planReport(plan.plan);
-    checked = check;
-    if (!check.ok) {
-      steps[steps.length - 1] = { ...steps[steps.length - 1]!, status: "failed", detail: check.checks.filter((c) => c.status === "failed").map((c) => `${c.name}: ${c.detail ?? ""}`).join("; ") };
-      return report(false, false, check);
-    }
-    const targetExists = await withClient(maintenanceUrl, async (c) => (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [targetName])).rowCount === 1, { signal: options.signal, applicationName: APP });
+    const check = checked!;
+    const targetExists = await databaseExists(maintenanceUrl, targetName);
     if (targetExists && !options.replace) {
       throw new UsageError(`the target database ${targetName} already exists: pass --replace to swap it for the anonymized copy`, { code: "TARGET_EXISTS" });
     }
 
-    const dumpFile = path.join(workDir, "schema.dump");
+    const dumpFile = path.join(work, "schema.dump");
     let post!: PostDataPipeline;
-    // Index builds sort in memory instead of spilling to disk (20-25% faster on a 1M-row table's indexes); only
-    // these sessions, on the new database, use it.
+    // Index builds sort in memory instead of spilling to disk; only these sessions, on the new database, use it.
     const postDataEnv = {
       PGOPTIONS: `${process.env.PGOPTIONS ?? ""} -c maintenance_work_mem=${options.maintenanceWorkMem ?? `${Math.max(64, Math.min(256, Math.floor(1024 / jobs)))}MB`}`.trim(),
     };
     let lists = 0;
     const restorePostData = async (lines: string[], what: string, signal: AbortSignal) => {
-      const list = path.join(workDir, `post-data-${++lists}.list`);
+      const list = path.join(work, `post-data-${++lists}.list`);
       writeFileSync(list, lines.join("\n") + "\n");
       const argv = [bin("pg_restore"), "--section=post-data", "--no-owner", "--no-privileges", "--exit-on-error", `--jobs=${Math.min(jobs, lines.length)}`, "--use-list", list, "--dbname", tempName, dumpFile];
-      await run(runner, argv, tempUrl, options.signal ? AbortSignal.any([options.signal, signal]) : signal, postDataEnv).catch((e: unknown) => {
-        if (e instanceof OperationFailedError) throw new OperationFailedError(`building ${what}: ${e.message}`, { code: e.code, details: e.details, cause: e });
-        throw e;
-      });
+      await runPgTool(runner, argv, { dbUrl: tempUrl, what: `building ${what}`, env: postDataEnv, signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal });
     };
     await step("schema", async () => {
       const exclude = plan.plan.tables.filter((t) => t.plan.action === "skip").flatMap((t) => ["--exclude-table", `${quoteIdent(t.info.schema)}.${quoteIdent(t.info.name)}`]);
-      await run(runner, [bin("pg_dump"), "--format=custom", "--schema-only", `--snapshot=${snapshot}`, "--file", dumpFile, ...exclude], options.sourceUrl, options.signal);
-      await withClient(maintenanceUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(tempName)} TEMPLATE template0`), { signal: options.signal, applicationName: APP });
-      tempCreated = true;
-      await run(runner, [bin("pg_restore"), "--section=pre-data", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", tempName, dumpFile], tempUrl, options.signal);
-      const toc = (await run(runner, [bin("pg_restore"), "--list", "--section=post-data", dumpFile], tempUrl, options.signal)).stdout;
+      await runPgTool(runner, [bin("pg_dump"), "--format=custom", "--schema-only", `--snapshot=${snapshot}`, "--file", dumpFile, ...exclude], { dbUrl: options.sourceUrl, what: "dumping the schema", signal: options.signal });
+      temp = await createTemporaryDatabase({ url: options.targetUrl, name: tempName, purpose: "anonymize", applicationName: APP, ...(options.signal ? { signal: options.signal } : {}) });
+      await runPgTool(runner, [bin("pg_restore"), "--section=pre-data", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", tempName, dumpFile], { dbUrl: tempUrl, what: "restoring the schema", signal: options.signal });
+      const toc = (await runPgTool(runner, [bin("pg_restore"), "--list", "--section=post-data", dumpFile], { dbUrl: tempUrl, what: "listing the post-data", signal: options.signal })).stdout;
       post = new PostDataPipeline({
         toc,
         objects: await readEarlyObjects(coordinator),
@@ -258,7 +260,7 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
       // Biggest tables first, each table's ranges together: a table is complete, and its indexes are built
       // while the copy goes on, as early as possible, and the biggest one (usually the most index work) first.
       // Sorted by range weight instead, two big tables interleave whenever their ranges are of about the same
-      // size, and both finish last (measured: 32 MiB ranges put res_partner's indexes after the copy, 6-7 s).
+      // size, and both finish last.
       items.sort((a, b) => b.table.info.bytes - a.table.info.bytes || a.table.info.ruleName.localeCompare(b.table.info.ruleName));
       // Compile every table's rules here first: a bad rule (unknown faker method, locale) is a usage error
       // before any worker starts.
@@ -298,42 +300,26 @@ export async function anonymizeDatabase(options: AnonymizeDatabaseOptions): Prom
         ),
       );
     });
-    await coordinator.query("COMMIT");
+    await source.close();
 
     await step("publish", async () => {
       await publish(maintenanceUrl, tempName, targetName, targetExists, options.signal);
       published = true;
-      tempCreated = false;
+      // Renamed, it is no leftover whatever happens next (its marker names the temporary name); then unmarked.
+      await temp!.publishedAs(targetName);
     });
     return report(true, true, check);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof AbortedError || options.signal?.aborted) throw e instanceof OdooDeployError ? e : new AbortedError();
-    if (!(e instanceof OdooDeployError) || e.category === "failed" || steps.some((s) => s.status === "failed")) {
-      if (!steps.some((s) => s.status === "failed")) steps.push({ name: "run", status: "failed", detail: e instanceof Error ? e.message : String(e) });
-      return report(false, published, checked ?? { ok: false, checks: [], tables: { copied: 0, truncated: 0, skipped: 0 }, uncovered: [], suggestedRules: "", orphans: [], invalid: [], unmatched: [] });
-    }
+    if (options.signal?.aborted && !(e instanceof AbortedError)) throw new AbortedError("anonymize aborted", { cause: e });
+    // A step judged failed (rules check, a pg tool, the copy, an index the fakes broke): ok: false, nothing published.
+    if (recorder.judged(e)) return report(false, published, checked ?? { ok: false, checks: [], tables: { copied: 0, truncated: 0, skipped: 0 }, uncovered: [], suggestedRules: "", orphans: [], invalid: [], unmatched: [] });
     throw e;
   } finally {
     clearInterval(rssTimer);
-    await coordinator.end().catch(() => {});
-    rmSync(workDir, { recursive: true, force: true });
-    if (tempCreated) {
-      await withClient(maintenanceUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(tempName)} WITH (FORCE)`), { applicationName: APP }).catch(() => {});
-    }
+    await source.close();
+    workDir?.remove();
+    if (temp && !published) await temp.discard();
   }
-}
-
-async function run(runner: CommandRunner, argv: string[], url: string, signal: AbortSignal | undefined, extraEnv: Record<string, string> = {}): Promise<ExecResult> {
-  const env = { ...libpqEnv(url), ...extraEnv };
-  const r = await runner.exec(argv, { env, maxBuffer: 64 * 1024 * 1024, ...(signal ? { signal } : {}) });
-  if (r.canceled) throw new AbortedError();
-  if (r.exitCode === 127) throw new EnvironmentError(`${path.basename(argv[0]!)} not found`, { code: "COMMAND_NOT_FOUND" });
-  if (r.exitCode !== 0) {
-    const tail = r.stderr.trim().split("\n").slice(-5).join("\n");
-    throw new OperationFailedError(`${path.basename(argv[0]!)} failed (exit ${r.exitCode}): ${tail}`, { code: "PG_TOOL_FAILED", details: { command: r.command } });
-  }
-  if (r.outputTruncated) throw new OperationFailedError(`${path.basename(argv[0]!)} printed more than 64 MiB`, { code: "PG_TOOL_FAILED", details: { command: r.command } });
-  return r;
 }
 
 /** `server_version_num` of the server `db` is connected to (150004 for 15.4). */
@@ -341,62 +327,6 @@ async function serverVersion(db: Queryable): Promise<number> {
   return Number((await db.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
 }
 
-function workItems(planned: PlannedTable[]): WorkItem[] {
-  return planned.filter((t) => t.plan.action === "copy").map((table) => ({ table, weight: Math.max(table.info.bytes, 8192) }));
-}
-
-/** Whether a rule (or one nested in a `switch` or `jsonb`) must not produce the same value twice. */
-function hasUniqueRule(rule: ColumnRuleInput): boolean {
-  if (typeof rule === "string") return false;
-  if ("unique" in rule && rule.unique) return true;
-  if (rule.strategy === "switch") return Object.values(rule.cases).some(hasUniqueRule) || (rule.default !== undefined && hasUniqueRule(rule.default));
-  if (rule.strategy === "jsonb") return hasUniqueRule(rule.each);
-  return false;
-}
-
-/**
- * Splits big tables into ranges of about `splitBytes`: block ranges (`ctid`, a TID range scan, PostgreSQL 14+:
- * as cheap as a plain scan, any table) or else ranges of a one-column integer primary key. The last range is
- * open-ended, so rows in blocks added since the size was read are still copied. Tables with a `unique` rule
- * stay whole: uniqueness is enforced by the one worker that sees all of the column's values.
- */
-async function splitRanges(client: pg.Client, version: number, items: WorkItem[], splitBytes: number, jobs: number): Promise<void> {
-  for (const item of [...items]) {
-    const t = item.table;
-    if (t.info.bytes <= splitBytes || t.columns.some((c) => hasUniqueRule(c.rule))) continue;
-    const parts = Math.max(jobs, Math.ceil(t.info.bytes / splitBytes));
-    const ranges = version >= 140000 ? await blockRanges(client, t, parts) : await keyRanges(client, t, parts);
-    if (ranges.length < 2) continue;
-    items.splice(items.indexOf(item), 1);
-    for (const range of ranges) items.push({ table: t, range, weight: item.weight / ranges.length });
-  }
-}
-
-async function blockRanges(client: pg.Client, t: PlannedTable, parts: number): Promise<string[]> {
-  const r = await client.query<{ blocks: string }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS blocks`, [t.info.sql]);
-  const blocks = Number(r.rows[0]!.blocks);
-  const span = Math.ceil(blocks / parts);
-  if (span < 1) return [];
-  const ranges: string[] = [];
-  for (let a = 0; a < blocks; a += span) ranges.push(a + span >= blocks ? `ctid >= '(${a},0)'` : `ctid >= '(${a},0)' AND ctid < '(${a + span},0)'`);
-  return ranges;
-}
-
-async function keyRanges(client: pg.Client, t: PlannedTable, parts: number): Promise<string[]> {
-  if (t.info.primaryKey.length !== 1) return [];
-  const pk = t.info.columns.find((c) => c.name === t.info.primaryKey[0]);
-  if (!pk || !["integer", "bigint", "smallint"].includes(pk.type)) return [];
-  const col = quoteIdent(pk.name);
-  const r = await client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${t.info.sql}`);
-  const lo = r.rows[0]?.lo;
-  const hi = r.rows[0]?.hi;
-  if (lo == null || hi == null) return [];
-  const span = (BigInt(hi) - BigInt(lo) + 1n) / BigInt(parts) + 1n;
-  return Array.from({ length: parts }, (_, i) => {
-    const a = BigInt(lo) + span * BigInt(i);
-    return i === parts - 1 ? `${col} >= ${a}` : `${col} >= ${a} AND ${col} < ${a + span}`;
-  });
-}
 
 interface CopyContext extends AnonymizeDatabaseOptions {
   snapshot: string;
@@ -444,6 +374,7 @@ async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<number> {
   const weightOf = new Map(poolItems.map((p, i) => [p, weights[i]!]));
   const init: CopyWorkerInit = {
     sourceUrl: ctx.sourceUrl, targetUrl: ctx.tempUrl, snapshot: ctx.snapshot, secret: ctx.secret, locale: ctx.locale, applicationName: APP, tables: copied, binary: ctx.binary,
+    reference: referenceOnly(ctx.reference),
   };
   const fakeValues = await runCopyPool(
     init,
@@ -483,30 +414,15 @@ async function copyAll(items: WorkItem[], ctx: CopyContext): Promise<number> {
   return fakeValues;
 }
 
-/** Renames the finished temporary database to the target, swapping out an existing one. */
+/**
+ * Puts the anonymized copy under the target's name: a plain rename when there was no target (it fails, and
+ * replaces nothing, if one appeared since), else core's swap in one transaction, then the replaced one dropped.
+ */
 async function publish(maintenanceUrl: string, tempName: string, targetName: string, targetExists: boolean, signal: AbortSignal | undefined): Promise<void> {
-  await withClient(
-    maintenanceUrl,
-    async (c) => {
-      if (!targetExists) {
-        await c.query(`ALTER DATABASE ${quoteIdent(tempName)} RENAME TO ${quoteIdent(targetName)}`);
-        return;
-      }
-      const oldName = `${targetName.slice(0, 40)}_old_${randomBytes(4).toString("hex")}`;
-      await c.query(`ALTER DATABASE ${quoteIdent(targetName)} WITH ALLOW_CONNECTIONS false`);
-      try {
-        await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [targetName]);
-        await c.query("BEGIN");
-        await c.query(`ALTER DATABASE ${quoteIdent(targetName)} RENAME TO ${quoteIdent(oldName)}`);
-        await c.query(`ALTER DATABASE ${quoteIdent(tempName)} RENAME TO ${quoteIdent(targetName)}`);
-        await c.query("COMMIT");
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => {});
-        await c.query(`ALTER DATABASE ${quoteIdent(targetName)} WITH ALLOW_CONNECTIONS true`).catch(() => {});
-        throw e;
-      }
-      await c.query(`DROP DATABASE ${quoteIdent(oldName)} WITH (FORCE)`);
-    },
-    { signal, applicationName: APP },
-  );
+  if (!targetExists) {
+    await renameDatabase({ dbUrl: maintenanceUrl, from: tempName, to: targetName, ...(signal ? { signal } : {}) });
+    return;
+  }
+  const { asideName } = await swapDatabase({ dbUrl: maintenanceUrl, database: targetName, replacement: tempName, ...(signal ? { signal } : {}) });
+  if (asideName) await withClient(maintenanceUrl, (c) => c.query(`DROP DATABASE ${quoteIdent(asideName)} WITH (FORCE)`), { applicationName: APP });
 }

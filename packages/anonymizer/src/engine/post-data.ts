@@ -1,6 +1,6 @@
 // Post-data (indexes and constraints) overlapped with the copy. The copy keeps both cores busy, but the
 // post-data step after it did not: a table's indexes are built one per session, and the last, longest ones ran
-// alone (about a quarter of two cores idle for 6-7 s in the 1M-row benchmark). So a table's own indexes and
+// alone. So a table's own indexes and
 // primary key, unique and exclusion constraints are built as soon as its last rows are in, and a foreign key
 // as soon as both of its tables have theirs, while other tables are still being copied. What is left
 // (triggers, partitioned tables, comments, …) is restored after the copy, as before.

@@ -15,6 +15,8 @@ export interface CopyWorkerInit {
   tables: PlannedTable[];
   /** Whether tables may use COPY's binary format (see compileTable). */
   binary: boolean;
+  /** Only the reference (string) paths: no arena (see AnonymizeDatabaseOptions.reference). */
+  reference: boolean;
 }
 
 /** Main thread → worker. */

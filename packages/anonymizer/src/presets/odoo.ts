@@ -1,10 +1,12 @@
 import type { ColumnRuleInput, OdooPresetOptions, RulesFileInput, TableRuleInput } from "../rules/schema.js";
 import { ODOO16_TEXT_COLUMNS } from "./odoo16-columns.js";
+import { ODOO17_TEXT_COLUMNS } from "./odoo17-columns.js";
+import { ODOO18_TEXT_COLUMNS } from "./odoo18-columns.js";
 
 /**
  * `preset: odoo` — personal data and secrets of Odoo 16.0–18.0 (../shared/ODOO-FACTS.md "Where personal data
- * lives"), plus every other text column of the standard tables classified `keep`, so `check` passes on a stock
- * database and fails on columns added by other modules. What it changes, keeps and why: README.md of this
+ * lives"), plus every other text column of the standard tables of 16, 17 and 18 classified `keep`, so `check`
+ * passes on a stock database of any of them and fails on columns added by other modules. What it changes, keeps and why: README.md of this
  * package ("The Odoo preset").
  */
 
@@ -45,7 +47,6 @@ function personalRules(o: Required<OdooPresetOptions>): Record<string, TableRule
         vat: { strategy: "mask", keepFirst: 2 },
         company_registry: "mask",
         ref: ID,
-        barcode: ID,
         website: WEBSITE,
         function: { strategy: "fake", method: "person.jobTitle" },
         comment: HTML,
@@ -57,6 +58,8 @@ function personalRules(o: Required<OdooPresetOptions>): Record<string, TableRule
         partner_longitude: "null",
         // lab_demo, the reference lab's custom module (../shared/odoo16-lab): a free-form code.
         x_lab_code: ID,
+        // 18.0 stores it per company (jsonb keyed by company id).
+        barcode: { strategy: "jsonb", each: ID },
       },
     },
     res_users: {
@@ -137,8 +140,11 @@ function personalRules(o: Required<OdooPresetOptions>): Record<string, TableRule
         additional_note: TEXT,
         notes: TEXT,
         departure_description: HTML,
+        employee_properties: { strategy: "jsonb", each: TEXT }, // 17.0+: custom fields HR defines per company
       },
     },
+    // 17.0+: résumé lines (employers, schools, what was done there), translated jsonb.
+    hr_resume_line: { columns: { name: { strategy: "jsonb", each: TEXT }, description: { strategy: "jsonb", each: HTML } } },
     crm_lead: {
       columns: {
         name: TEXT,
@@ -169,7 +175,24 @@ function personalRules(o: Required<OdooPresetOptions>): Record<string, TableRule
     },
     mail_activity: { columns: { summary: TEXT, note: HTML, res_name: NAME } },
     mail_channel: { columns: { name: TEXT, description: TEXT } },
-    discuss_channel: { columns: { name: TEXT, description: TEXT } }, // 17.0+
+    // 17.0+: the channel's uuid is its invitation link; the SFU's session id a credential of the call server.
+    discuss_channel: { columns: { name: TEXT, description: TEXT, uuid: TOKEN, sfu_channel_uuid: SECRET } },
+    discuss_channel_member: { columns: { custom_channel_name: TEXT } },
+    mail_message_translation: { columns: { body: HTML } }, // 17.0+: machine translations of message bodies
+    mail_scheduled_message: { columns: { subject: TEXT, body: HTML } }, // 18.0: messages written, not sent yet
+    // 17.0 / 18.0: web push subscriptions (endpoints and keys of people's browsers) and queued notifications.
+    mail_partner_device: { action: "truncate", cascade: true },
+    mail_notification_web_push: { action: "truncate", cascade: true },
+    mail_push_device: { action: "truncate", cascade: true },
+    mail_push: { action: "truncate", cascade: true },
+    mail_activity_schedule: { action: "truncate", cascade: true }, // wizard
+    base_import_module: { action: "truncate", cascade: true }, // uploaded module archives
+    sms_account_code: { action: "truncate", cascade: true }, // 18.0 wizards: verification codes, phone numbers
+    sms_account_phone: { action: "truncate", cascade: true },
+    sms_account_sender: { action: "truncate", cascade: true },
+    iap_account_info: { columns: { account_token: "hash", warning_email: EMAIL } }, // 17.0
+    // Webhook URLs carry their credentials (17.0+); Odoo's neutralize disarms them too.
+    ir_act_server: { columns: { webhook_url: SECRET } },
     mail_channel_member: { columns: { custom_channel_name: TEXT } },
     mail_guest: { columns: { name: NAME, access_token: TOKEN } },
     mail_blacklist: { columns: { email: EMAIL } },
@@ -273,10 +296,19 @@ export function odooPreset(options: OdooPresetOptions): Pick<RulesFileInput, "ta
   };
   const personal = personalRules(o);
   const tables: Record<string, TableRuleInput> = {};
-  for (const [table, cols] of Object.entries(ODOO16_TEXT_COLUMNS)) {
+  // The standard columns of every supported series: a column of any of them is known.
+  const standard = new Map<string, Set<string>>();
+  for (const list of [ODOO16_TEXT_COLUMNS, ODOO17_TEXT_COLUMNS, ODOO18_TEXT_COLUMNS]) {
+    for (const [table, cols] of Object.entries(list)) {
+      const set = standard.get(table) ?? new Set<string>();
+      for (const c of cols.split(" ")) set.add(c);
+      standard.set(table, set);
+    }
+  }
+  for (const [table, cols] of standard) {
     const rule = personal[table];
     if (rule?.action && rule.action !== "copy") continue;
-    const keep = Object.fromEntries(cols.split(" ").map((c) => [c, "keep" as ColumnRuleInput]));
+    const keep = Object.fromEntries([...cols].map((c) => [c, "keep" as ColumnRuleInput]));
     tables[table] = { ...rule, columns: { ...keep, ...rule?.columns } };
   }
   for (const [table, rule] of Object.entries(personal)) tables[table] ??= rule;

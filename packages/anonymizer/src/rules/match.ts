@@ -1,3 +1,4 @@
+import { globToRegExp } from "@odoo-deploy/core/base";
 import type { Rules } from "./load.js";
 import type { ColumnRuleInput } from "./schema.js";
 
@@ -12,8 +13,7 @@ export function matchName(pattern: string, name: string): boolean {
   if (!/[*?[]/.test(pattern)) return pattern === name;
   let re = globCache.get(pattern);
   if (!re) {
-    const src = pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-    re = new RegExp(`^${src}$`);
+    re = globToRegExp(pattern, { names: true });
     globCache.set(pattern, re);
   }
   return re.test(name);

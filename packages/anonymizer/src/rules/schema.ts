@@ -180,7 +180,12 @@ export const tableRuleSchema = z
       .enum(["copy", "truncate", "skip"])
       .optional()
       .describe("copy (default); truncate: the table exists with no rows; skip: the table is not created at all"),
-    where: z.string().optional().describe("SQL condition: copy only the rows matching it"),
+    where: z
+      .string()
+      .optional()
+      .describe(
+        "Copy only the rows matching this SQL boolean expression over the table's columns, evaluated on the source in the run's read-only snapshot (e.g. create_date > now() - interval '1 year'). One expression: no ;, comments, $ quotes or unbalanced parentheses; only functions and operators PostgreSQL marks immutable or stable; subqueries may read other tables",
+      ),
     cascade: z
       .boolean()
       .optional()

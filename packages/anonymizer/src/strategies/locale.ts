@@ -1,7 +1,7 @@
 import type { Faker, LocaleDefinition } from "@faker-js/faker";
 import { UsageError } from "@odoo-deploy/core/base";
 import { createRequire } from "node:module";
-import type { Draw } from "./prf.js";
+import type { Draw } from "../accelerator/draw.js";
 import { asciiFold, NON_ASCII } from "./text.js";
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { ColumnRuleInput } from "../rules/schema.js";
-import { Anonymizer, type RowView } from "./compile.js";
+import { Anonymizer } from "./anonymizer.js";
+import type { RowView } from "./builder.js";
 import { localeData } from "./locale.js";
 
 const row = (values: Record<string, string | null> = {}, outputs: Record<string, string | null> = values): RowView => ({

@@ -1,4 +1,4 @@
-import type { Draw } from "./prf.js";
+import type { Draw } from "../accelerator/draw.js";
 
 /** A character outside ASCII (test a string with it: one pattern for the strategies and the COPY encoders). */
 // eslint-disable-next-line no-control-regex
@@ -17,17 +17,11 @@ const BY_LENGTH: string[][] = [];
 for (const w of LOREM) (BY_LENGTH[w.length] ??= []).push(w);
 const LENGTHS = BY_LENGTH.map((_, i) => i).filter((i) => BY_LENGTH[i]);
 
-// For each length up to the longest lorem word: the list of the shortest lorem words at least that long.
+// For each length up to the longest lorem word: the list of the shortest lorem words at least that long (all of
+// one length); a word longer than the last index uses the last list.
 const FOR_LENGTH: string[][] = [];
 for (let len = 0; len <= LENGTHS[LENGTHS.length - 1]!; len++) FOR_LENGTH[len] = BY_LENGTH[LENGTHS.find((l) => l >= len)!]!;
 const LONGEST = FOR_LENGTH[FOR_LENGTH.length - 1]!;
-
-/**
- * The lorem words {@link replaceWords} draws from, by the length of the word replaced: index L holds the shortest
- * lorem words at least L long (all of one length); a word longer than the last index uses the last list. The
- * WebAssembly version (prf.ts, replaceStagedWords) copies this table.
- */
-export const LOREM_FOR_LENGTH: readonly (readonly string[])[] = FOR_LENGTH;
 
 // The same lists with a capital first letter, at the same indexes.
 const FOR_LENGTH_CAPITAL = FOR_LENGTH.map((words) => words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)));

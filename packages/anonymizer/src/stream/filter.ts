@@ -1,16 +1,22 @@
 import { durationSince, OperationFailedError, throwIfAborted, UsageError, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
+import { randomBytes } from "node:crypto";
 import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";
 import { suggestRule } from "../check/suggest.js";
-import { byteText, eachRun, LineChunks, MAX_TEXT_BYTES, RowRewriter, type ByteText } from "../copy/row-transform.js";
+import { byteText, eachRun, LineChunks, MAX_TEXT_BYTES, type ByteText } from "../copy/byte-text.js";
+import { RowRewriter } from "../copy/row-rewriter.js";
 import type { Rules } from "../rules/load.js";
 import { columnCoverage, passesThrough, tablePlan } from "../rules/match.js";
 import { resolveRulesSource, type RulesSource } from "../rules/source.js";
-import { Anonymizer, type ColumnTransform } from "../strategies/compile.js";
+import { Arena, referenceOnly } from "../accelerator/arena.js";
+import { Anonymizer } from "../strategies/anonymizer.js";
+import type { ColumnTransform } from "../strategies/builder.js";
 
 /** Events of {@link anonymizeStream}. */
 export type StreamEvent =
+  /** No secret was given: the fakes are keyed by a random key of this run (they differ from run to run). */
+  | { type: "anonymize:random-key" }
   | { type: "anonymize:progress"; rows: number; bytes: number; rowsPerSec: number; table: string }
   | { type: "anonymize:table"; table: string; rows: number; bytes: number; durationMs: number; rowsPerSec: number };
 
@@ -22,7 +28,12 @@ export interface AnonymizeStreamOptions extends RulesSource {
   maxTextBytes?: number;
   /** Where the anonymized SQL goes. */
   output: Writable;
-  /** The secret keying the fakes; default: the rules file's `secret`. */
+  /** Only the reference (string) paths, without the WebAssembly accelerator (see AnonymizeDatabaseOptions.reference). */
+  reference?: boolean;
+  /**
+   * The secret keying the fakes; default: the rules file's `secret`, else a random key for this run (fakes then
+   * differ from run to run, and the same original still gets the same fake within the run).
+   */
   secret?: string;
   signal?: AbortSignal;
   onEvent?: EventHandler<StreamEvent>;
@@ -36,6 +47,8 @@ export interface AnonymizeStreamReport extends ReportBase {
   bytesIn: number;
   bytesOut: number;
   fakeValues: number;
+  /** Whether the fakes were keyed by a random key of this run (no secret given): not repeatable. */
+  randomKey: boolean;
 }
 
 /**
@@ -43,6 +56,7 @@ export interface AnonymizeStreamReport extends ReportBase {
  * Everything else (DDL, `\restrict` and other psql meta-commands) passes through byte for byte. Coverage is
  * checked fail-closed per table from the dump's own `CREATE TABLE` statements before its data is written;
  * `truncate` and `skip` tables have their rows dropped; `where` cannot be evaluated on a stream and is refused.
+ * Without a secret, a random key of this run keys the fakes (announced by an `anonymize:random-key` event).
  *
  * @example
  * await anonymizeStream({ input: process.stdin, output: process.stdout, preset: "odoo", secret });
@@ -51,20 +65,27 @@ export async function anonymizeStream(options: AnonymizeStreamOptions): Promise<
   const start = performance.now();
   throwIfAborted(options.signal);
   const rules = resolveRulesSource(options);
-  const secret = options.secret ?? rules.secret;
-  if (!secret) throw new UsageError("no anonymization secret: pass --secret-env VAR (or `secret: ${VAR}` in the rules file)", { code: "NO_SECRET" });
+  const given = options.secret ?? rules.secret;
+  // A random key anonymizes as well as a secret; only the repeatability across runs is lost, and said.
+  const secret = given || randomBytes(32).toString("base64");
+  if (!given) options.onEvent?.({ type: "anonymize:random-key" });
   const anonymizer = new Anonymizer({ secret, locale: rules.locale });
-  const filter = new SqlDumpFilter(rules, anonymizer, options.onEvent ?? (() => {}), options.maxTextBytes ?? MAX_TEXT_BYTES);
+  const arena = referenceOnly(options.reference) ? undefined : new Arena();
+  const filter = new SqlDumpFilter(rules, anonymizer, arena, options.onEvent ?? (() => {}), options.maxTextBytes ?? MAX_TEXT_BYTES);
   await pipeline(options.input, filter, options.output, { signal: options.signal ?? new AbortController().signal });
   return {
     ok: true,
     durationMs: durationSince(start),
-    checks: [{ name: "coverage", status: "ok", detail: `${filter.tables.length} table(s) with data, every column covered` }],
+    checks: [
+      { name: "coverage", status: "ok", detail: `${filter.tables.length} table(s) with data, every column covered` },
+      given ? { name: "key", status: "ok", detail: "fakes keyed by the given secret" } : { name: "key", status: "ok", detail: "no secret given: a random key for this run, so fakes differ from run to run" },
+    ],
     tables: filter.tables,
     rows: filter.tables.reduce((n, t) => n + t.rows, 0),
     bytesIn: filter.bytesIn,
     bytesOut: filter.bytesOut,
     fakeValues: anonymizer.fakeValues,
+    randomKey: !given,
   };
 }
 
@@ -114,6 +135,7 @@ class SqlDumpFilter extends Transform {
   constructor(
     private readonly rules: Rules,
     private readonly anonymizer: Anonymizer,
+    private readonly arena: Arena | undefined,
     private readonly onEvent: (e: StreamEvent) => void,
     private readonly maxTextBytes: number,
   ) {
@@ -275,7 +297,7 @@ class SqlDumpFilter extends Transform {
     }
     this.mode = "copy";
     this.copy = {
-      tr: transforms.some(Boolean) ? new RowRewriter({ table: ruleName, columns, transforms }) : undefined,
+      tr: transforms.some(Boolean) ? new RowRewriter({ table: ruleName, columns, transforms }, this.arena) : undefined,
       entry,
       started: performance.now(),
     };

@@ -111,7 +111,7 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
       }
       if (options.canaries?.length) await scanCanaries(target, targetCatalog.tables, options.canaries, leaks);
     }, conn);
-  }, conn);
+  }, { ...conn, readOnly: true });
   const originals = leaks.filter((l) => l.kind === "original");
   const canaries = leaks.filter((l) => l.kind === "canary");
   const describe = (ls: Leak[]) => ls.map((l) => `${l.table}.${l.column}: ${l.count} row(s)${l.canary !== undefined ? ` (canary #${l.canary + 1})` : ""}`).join(", ");

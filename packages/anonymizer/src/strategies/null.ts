@@ -1,0 +1,4 @@
+import { promising, type CompileStrategy } from "./builder.js";
+
+/** `null`: every value becomes NULL. */
+export const compileNull: CompileStrategy<"null"> = () => promising(() => null, "ascii");
