@@ -26,6 +26,33 @@ describe("odoo-deploy CLI frame", () => {
     expect(json.json<{ error: { code: string } }>().error.code).toBe("USAGE");
   });
 
+  test("an unknown command is a usage error (exit 2) everywhere: with --help, under a parent, after help, with --json", async () => {
+    const cases: [string[], string][] = [
+      [["nosuch"], "unknown command 'nosuch'"],
+      [["nosuch", "--help"], "unknown command 'nosuch'"],
+      [["--json", "nosuch", "-h"], "unknown command 'nosuch'"],
+      [["help", "nosuch"], "unknown command 'nosuch'"],
+      [["backup", "nosuch"], "unknown command 'nosuch' for 'backup' (commands: verify, list, prune)"],
+      [["backup", "--db-url", "postgres://h/db", "nosuch", "--help"], "unknown command 'nosuch' for 'backup'"],
+      [["config", "nosuch"], "unknown command 'nosuch' for 'config' (commands: show, schema)"],
+      [["anonymize", "nosuch", "--help"], "unknown command 'nosuch' for 'anonymize'"],
+    ];
+    for (const [argv, message] of cases) {
+      const human = await runCaptured(argv.filter((a) => a !== "--json"));
+      expect(human.code, argv.join(" ")).toBe(2);
+      expect(human.stdout, argv.join(" ")).toBe("");
+      expect(human.stderr, argv.join(" ")).toContain(`error: ${message}`);
+      const json = await runCaptured(argv.includes("--json") ? argv : [...argv, "--json"]);
+      expect(json.code, argv.join(" ")).toBe(2);
+      expect(json.json<{ error: { code: string; message: string } }>().error, argv.join(" ")).toMatchObject({ code: "USAGE", message: expect.stringContaining(message) });
+    }
+    // No command at all is a usage error too; help that was asked for is not.
+    for (const argv of [[], ["config"], ["backup", "list", "--help"], ["help", "backup"], ["restore", "--help"], ["anonymize", "verify", "--canary", "a", "b", "--help"]]) {
+      expect((await runCaptured(argv)).code, argv.join(" ")).toBe(argv.length === 0 || argv[0] === "config" ? 2 : 0);
+    }
+    expect((await runCaptured(["--json"])).json<{ error: { code: string } }>().error.code).toBe("USAGE");
+  });
+
   test("a missing required setting is a usage error naming where to set it", async () => {
     const r = await runCaptured(["status"]);
     expect(r.code).toBe(2);

@@ -1,12 +1,15 @@
+import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { OdooDeployError, parseDuration, Redactor, UsageError, type EventBase } from "@odoo-deploy/core";
+import { OdooDeployError, parseDuration, Redactor, UsageError } from "@odoo-deploy/core";
 import { commands } from "./commands/index.js";
-import type { CommandContext, CommandDefinition, CommandReport, FlagSpec } from "./command.js";
-import { loadSettings } from "./config/load.js";
+import type { AnyCommand, CommandContext, CommandReport, FlagSpec } from "./command.js";
+import { DEFAULT_CONFIG_FILE, loadSettings, type LoadedSettings } from "./config/load.js";
 import { EXIT, exitCodeForError, hintForError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 import { HumanOutput } from "./render/human.js";
-import { renderReport, renderEventDefault } from "./render/report.js";
+import { unknownCommand } from "./unknown-command.js";
+import { renderEvent, type CliEvent } from "./render/events.js";
+import { renderReport } from "./render/report.js";
 import { VERSION } from "./version.js";
 
 /** Options of {@link runCli}. */
@@ -15,7 +18,7 @@ export interface RunCliOptions {
   /** Aborted on SIGINT by `bin.ts`. */
   signal?: AbortSignal;
   /** Commands to register (default: all of `commands/`). */
-  commands?: CommandDefinition[];
+  commands?: AnyCommand[];
 }
 
 /**
@@ -28,7 +31,10 @@ export async function runCli(argv: string[], options: RunCliOptions): Promise<nu
   const { io } = options;
   const redactor = new Redactor();
   // Secrets can arrive on the command line too (a URL with a password): know them before anything prints.
-  for (const a of argv) redactor.addUrl(a.includes("://") ? a.slice(a.indexOf("=") + 1) : undefined);
+  for (const a of argv) {
+    const value = a.startsWith("--") && a.includes("=") ? a.slice(a.indexOf("=") + 1) : a;
+    if (value.includes("://")) redactor.addUrl(value);
+  }
   const json = argv.includes("--json");
   let exitCode: number = EXIT.OK;
 
@@ -62,7 +68,7 @@ export async function runCli(argv: string[], options: RunCliOptions): Promise<nu
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       // Commander's own error messages; --json gets them as a JSON error document instead.
-      writeErr: (s) => (json ? undefined : io.stderr.write(s)),
+      writeErr: (s) => (json ? undefined : io.stderr.write(redactor.text(s))),
     });
 
   const parents = new Map<string, Command>([["", program]]);
@@ -84,7 +90,10 @@ export async function runCli(argv: string[], options: RunCliOptions): Promise<nu
     parents.set(key, cmd);
     cmd.description(def.summary);
     for (const a of def.args ?? []) cmd.argument(a);
-    for (const f of def.flags ?? []) cmd.addOption(toOption(f));
+    const longNames = Object.values(def.flags ?? {}).map((f) => /--[a-z0-9-]+/i.exec(f.flags)?.[0]);
+    const twice = longNames.find((n, i) => longNames.indexOf(n) !== i);
+    if (twice) throw new Error(`${def.path}: two flags are named ${twice}`);
+    for (const f of Object.values(def.flags ?? {})) cmd.addOption(toOption(f));
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
       const positional = command.processedArgs.map((a) => (a === undefined ? undefined : String(a))) as string[];
@@ -92,13 +101,25 @@ export async function runCli(argv: string[], options: RunCliOptions): Promise<nu
     });
   }
 
+  const unknown = unknownCommand(program, argv);
+  if (unknown) {
+    const message = `unknown command '${unknown.word}'${unknown.parent ? ` for '${unknown.parent}'` : ""} (commands: ${unknown.known.join(", ")})`;
+    if (json) writeError(new UsageError(message));
+    else io.stderr.write(`error: ${redactor.text(message)}\n(run with --help for usage)\n`);
+    return EXIT.USAGE;
+  }
+
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
-        return EXIT.OK;
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.OK;
+      if (error.code === "commander.help" && error.exitCode === 0) return EXIT.OK; // `odoo-deploy help backup`
+      // Help shown because no command was given (`odoo-deploy`, `odoo-deploy config`): a usage error.
+      if (error.code === "commander.help") {
+        if (json) writeError(new UsageError("a command is required (see --help)"));
+        return EXIT.USAGE;
       }
       if (json) writeError(new UsageError(error.message.replace(/^error: /, "")));
       return EXIT.USAGE;
@@ -108,7 +129,7 @@ export async function runCli(argv: string[], options: RunCliOptions): Promise<nu
   }
 
   async function execute(
-    def: CommandDefinition,
+    def: AnyCommand,
     args: string[],
     rawFlags: Record<string, unknown>,
     ctxOptions: RunCliOptions & { redactor: Redactor },
@@ -122,28 +143,24 @@ export async function runCli(argv: string[], options: RunCliOptions): Promise<nu
       }
       const flags: Record<string, unknown> = {};
       const configFlags: Record<string, unknown> = {};
-      for (const spec of def.flags ?? []) {
-        const name = attributeName(spec.flags);
-        const value = parseFlag(spec, rawFlags[name]);
+      for (const [name, spec] of Object.entries(def.flags ?? {})) {
+        const value = parseFlag(spec, rawFlags[attributeName(spec.flags)]);
         flags[name] = value;
         if (spec.configKey && value !== undefined) configFlags[spec.configKey] = value;
       }
-      const loaded = loadSettings({
-        file: rawFlags.file as string | undefined,
-        envName: rawFlags.env as string | undefined,
-        cwd: io.cwd,
-        env: io.env,
-        flags: configFlags,
-        redactor,
-      });
-      const onEvent = (event: EventBase & Record<string, unknown>) => {
+      const file = rawFlags.file as string | undefined;
+      const envName = rawFlags.env as string | undefined;
+      const loaded: LoadedSettings =
+        def.loadsSettings === false
+          ? { settings: {}, file: path.resolve(io.cwd, file ?? DEFAULT_CONFIG_FILE), ...(envName ? { environment: envName } : {}) }
+          : loadSettings({ file, envName, cwd: io.cwd, env: io.env, flags: configFlags, redactor });
+      const onEvent = (event: CliEvent) => {
         if (json || quiet) return;
-        if (def.renderEvent?.(event, human) === true) return;
-        renderEventDefault(event, human, verbose);
+        renderEvent(event, human, verbose);
       };
       const ctx: CommandContext = {
         args,
-        flags,
+        flags: flags as CommandContext["flags"],
         settings: loaded.settings,
         loaded,
         signal: ctxOptions.signal ?? new AbortController().signal,
@@ -197,6 +214,8 @@ function parseFlag(spec: FlagSpec, value: unknown): unknown {
       } catch (e) {
         throw new UsageError(`${flag}: ${(e as Error).message}`);
       }
+    case "repeatable":
+      return Array.isArray(value) ? value.map(String) : [String(value)];
     case "list":
       return (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(",")).map((s) => s.trim()).filter(Boolean);
     case "boolean":

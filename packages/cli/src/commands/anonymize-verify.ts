@@ -1,27 +1,26 @@
-import type { VerifyReport } from "@odoo-deploy/anonymizer";
 import { UsageError } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { FLAGS } from "../flags.js";
 import { anonymizer } from "../lazy.js";
 import { rulesFlags, rulesOptions } from "./anonymize.js";
 
 /** `odoo-deploy anonymize verify`: scan an anonymized copy for original values and canaries. */
-export default defineCommand<VerifyReport & Record<string, unknown>>({
+export default defineCommand({
   path: "anonymize verify",
   summary: "Scan an anonymized copy for original values of transformed columns and for canaries (exit 1 on any leak)",
-  flags: [
-    { flags: "--source-url <url>", description: "PostgreSQL URL of the original database" },
-    { flags: "--target-url <url>", description: "PostgreSQL URL of the anonymized copy" },
+  flags: {
+    sourceUrl: { ...FLAGS.sourceUrl, description: "PostgreSQL URL of the original database" },
+    targetUrl: { ...FLAGS.targetUrl, description: "PostgreSQL URL of the anonymized copy" },
     ...rulesFlags,
-    { flags: "--canary <value...>", description: "A value that must appear nowhere in the copy (repeatable)" },
-  ],
+    canary: { flags: "--canary <value...>", description: "A value that must appear nowhere in the copy (repeatable)", parse: "repeatable" },
+  },
   async run(ctx) {
-    const sourceUrl = ctx.flags.sourceUrl as string | undefined;
-    const targetUrl = ctx.flags.targetUrl as string | undefined;
+    const sourceUrl = ctx.flags.sourceUrl;
+    const targetUrl = ctx.flags.targetUrl;
     if (!sourceUrl || !targetUrl) throw new UsageError("anonymize verify needs --source-url and --target-url");
-    const raw = ctx.flags.canary as string[] | string | undefined;
-    const canaries = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    const canaries = ctx.flags.canary ?? [];
     for (const c of canaries) ctx.redactor.addSecret(c);
-    return (await (await anonymizer()).verifyAnonymization({ sourceUrl, targetUrl, ...rulesOptions(ctx), canaries, signal: ctx.signal, onEvent: ctx.onEvent })) as VerifyReport & Record<string, unknown>;
+    return (await (await anonymizer()).verifyAnonymization({ sourceUrl, targetUrl, ...rulesOptions(ctx), canaries, signal: ctx.signal, onEvent: ctx.onEvent }));
   },
   render(r, out) {
     out.heading(`Leak scan of ${r.target} against ${r.source}`);

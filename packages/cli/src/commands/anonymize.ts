@@ -1,16 +1,17 @@
 import type { AnonymizeReport, AnonymizeStreamReport } from "@odoo-deploy/anonymizer";
 import { formatBytes, formatDuration, UsageError } from "@odoo-deploy/core";
 import { Writable, type Readable } from "node:stream";
-import type { CommandContext, FlagSpec } from "../command.js";
+import type { CommandContext, FlagSpecs } from "../command.js";
 import { defineCommand } from "../command.js";
+import { FLAGS } from "../flags.js";
 import { anonymizer } from "../lazy.js";
 import type { HumanOutput } from "../render/human.js";
 
 /** The flags choosing the rules, shared by every anonymize command. */
-export const rulesFlags: FlagSpec[] = [
-  { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
-  { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
-];
+export const rulesFlags = {
+  rules: { flags: "--rules <file>", description: "Rules file (YAML)", configKey: "anonymize.rules" },
+  preset: { flags: "--preset <name>", description: "Start from a preset", configKey: "anonymize.preset", choices: ["odoo"] },
+} as const satisfies FlagSpecs;
 
 /** Default variable holding the anonymization secret when `--secret-env` is not given. */
 export const DEFAULT_SECRET_ENV = "ODOO_DEPLOY_ANONYMIZE_SECRET";
@@ -30,26 +31,26 @@ export function rulesOptions(ctx: CommandContext): { rulesFile?: string; preset?
   return { ...(a.rules ? { rulesFile: a.rules } : {}), ...(a.preset ? { preset: a.preset } : {}), env: ctx.io.env };
 }
 
-type Report = (AnonymizeReport | (AnonymizeStreamReport & { mode: "stream" })) & Record<string, unknown>;
+type Report = (AnonymizeReport | (AnonymizeStreamReport & { mode: "stream" }));
 
 /**
  * `odoo-deploy anonymize`: database to database (`--source-url`, `--target-url`), or a stream filter from stdin to
  * stdout when no source is given.
  */
-export default defineCommand<Report>({
+export default defineCommand({
   path: "anonymize",
   summary: "Anonymize a database into a new one (--source-url, --target-url), or filter a plain SQL dump from stdin to stdout",
-  flags: [
-    { flags: "--source-url <url>", description: "PostgreSQL URL of the database to anonymize (read only)" },
-    { flags: "--target-url <url>", description: "PostgreSQL URL of the database to create (must not exist unless --replace)" },
+  flags: {
+    sourceUrl: { ...FLAGS.sourceUrl, description: "PostgreSQL URL of the database to anonymize (read only)" },
+    targetUrl: { ...FLAGS.targetUrl, description: "PostgreSQL URL of the database to create (must not exist unless --replace)" },
     ...rulesFlags,
-    { flags: "--secret-env <var>", description: `Environment variable holding the secret (default ${DEFAULT_SECRET_ENV})`, configKey: "anonymize.secretEnv" },
-    { flags: "--jobs <n>", description: "Parallel COPY streams (default: one per core, at most 8)", configKey: "anonymize.jobs", parse: "int" },
-    { flags: "--replace", description: "Swap an existing target for the anonymized copy once it succeeded", parse: "boolean" },
-  ],
+    secretEnv: { flags: "--secret-env <var>", description: `Environment variable holding the secret (default ${DEFAULT_SECRET_ENV})`, configKey: "anonymize.secretEnv" },
+    jobs: { flags: "--jobs <n>", description: "Parallel COPY streams (default: one per core, at most 8)", configKey: "anonymize.jobs", parse: "int" },
+    replace: { flags: "--replace", description: "Swap an existing target for the anonymized copy once it succeeded", parse: "boolean" },
+  },
   async run(ctx) {
-    const sourceUrl = ctx.flags.sourceUrl as string | undefined;
-    const targetUrl = ctx.flags.targetUrl as string | undefined;
+    const sourceUrl = ctx.flags.sourceUrl;
+    const targetUrl = ctx.flags.targetUrl;
     const secret = secretFromEnv(ctx);
     if (sourceUrl || targetUrl) {
       if (!sourceUrl || !targetUrl) throw new UsageError("anonymize needs both --source-url and --target-url (or neither, to filter stdin to stdout)");
@@ -77,23 +78,6 @@ export default defineCommand<Report>({
       onEvent: ctx.onEvent,
     });
     return { ...r, mode: "stream" } as Report;
-  },
-  renderEvent(e, out) {
-    if (e.type === "anonymize:progress") {
-      const rows = Number(e.rows);
-      const detail = `${rows.toLocaleString("en")} rows, ${formatBytes(Number(e.bytes))}, ${Number(e.rowsPerSec).toLocaleString("en")} rows/s${e.tablesTotal ? `, ${String(e.tablesDone)}/${String(e.tablesTotal)} tables` : ""}`;
-      out.progress("anonymize", typeof e.fraction === "number" ? e.fraction : undefined, detail);
-      return true;
-    }
-    if (e.type === "anonymize:table") {
-      if (Number(e.rows) >= 10_000) out.line(`  ${String(e.table)}: ${Number(e.rows).toLocaleString("en")} rows, ${formatBytes(Number(e.bytes))}, ${Number(e.rowsPerSec).toLocaleString("en")} rows/s`);
-      return true;
-    }
-    if (e.type === "anonymize:step") {
-      if (e.status === "started") out.progress(`anonymize: ${String(e.step)}`, undefined);
-      return true;
-    }
-    return false;
   },
   render(r, out) {
     if ("mode" in r) {

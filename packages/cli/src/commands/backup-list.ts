@@ -1,15 +1,15 @@
-import { formatBytes, listBackups, UsageError, type ListBackupsReport } from "@odoo-deploy/core";
+import { formatBytes, listBackups, UsageError } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
 
 /** `odoo-deploy backup list DIR`: published backups, newest first. */
-export default defineCommand<ListBackupsReport & Record<string, unknown>>({
+export default defineCommand({
   path: "backup list",
   summary: "List the backups of a directory, newest first, with their last verification",
   args: ["[dir]"],
   async run(ctx) {
     const directory = ctx.args[0] ?? ctx.settings.backups?.directory;
     if (!directory) throw new UsageError("backup list needs a directory: DIR or backups.directory", { code: "MISSING_BACKUP_DIR" });
-    return (await listBackups({ directory, signal: ctx.signal })) as ListBackupsReport & Record<string, unknown>;
+    return (await listBackups({ directory, signal: ctx.signal }));
   },
   render(r, out) {
     out.heading(`Backups in ${r.directory}`);

@@ -1,19 +1,19 @@
-import { formatDuration, UsageError, verifyBackup, type BackupEvent, type VerifyLevel, type VerifyReport } from "@odoo-deploy/core";
+import { formatDuration, UsageError, verifyBackup, type VerifyLevel } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { FLAGS } from "../flags.js";
 import { databaseRunner } from "../runners.js";
-import { renderBackupProgress } from "./backup.js";
 
 /** `odoo-deploy backup verify PATH`: prove a backup good (exit 1 when a check fails). */
-export default defineCommand<VerifyReport & Record<string, unknown>>({
+export default defineCommand({
   path: "backup verify",
   summary: "Verify a backup: checksums, a full read, Odoo tables, filestore vs attachments; --level restore restores it into a scratch database",
   args: ["<path>"],
-  flags: [
-    { flags: "--level <level>", description: "basic (default) or restore", choices: ["basic", "restore"] },
-    { flags: "--db-url <url>", description: "a PostgreSQL server for the scratch restore of --level restore", configKey: "database.url" },
-  ],
+  flags: {
+    level: { flags: "--level <level>", description: "basic (default) or restore", choices: ["basic", "restore"] },
+    dbUrl: { ...FLAGS.dbUrl, description: "a PostgreSQL server for the scratch restore of --level restore" },
+  },
   async run(ctx) {
-    const level = ((ctx.flags.level as string | undefined) ?? "basic") as VerifyLevel;
+    const level: VerifyLevel = ctx.flags.level ?? "basic";
     const dbUrl = ctx.settings.database?.url;
     if (level === "restore" && !dbUrl) throw new UsageError("--level restore needs a server for the scratch database: --db-url URL", { code: "NO_SCRATCH_SERVER" });
     const runner = level === "restore" ? databaseRunner(ctx.settings) : undefined;
@@ -24,13 +24,12 @@ export default defineCommand<VerifyReport & Record<string, unknown>>({
         ...(dbUrl ? { dbUrl } : {}),
         ...(runner ? { runner } : {}),
         signal: ctx.signal,
-        onEvent: ctx.onEvent as (e: BackupEvent) => void,
-      })) as VerifyReport & Record<string, unknown>;
+        onEvent: ctx.onEvent,
+      }));
     } finally {
       await runner?.close();
     }
   },
-  renderEvent: renderBackupProgress,
   render(r, out) {
     out.heading(`Verify ${r.path} (${r.format}, level ${r.level})`);
     for (const c of r.checks) out.check(c);

@@ -108,9 +108,10 @@ describe("odoo-deploy backup / backup verify / backup list / backup prune / rest
       url.username = role;
       const refused = await runCaptured(["backup", "--db-url", url.toString(), "--out", out, "--json"]);
       expect(refused.code).toBe(1);
-      const e = refused.json<{ error: { code: string; message: string; details: { stderr: string } } }>().error;
-      expect(e.code).toBe("PG_DUMP_FAILED");
-      expect(e.details.stderr).toMatch(/permission denied for table/);
+      const e = refused.json<{ ok: boolean; failure: { code: string; message: string; details: { stderr: string } } }>();
+      expect(e.ok).toBe(false);
+      expect(e.failure.code).toBe("PG_DUMP_FAILED");
+      expect(e.failure.details.stderr).toMatch(/permission denied for table/);
       expect(readdirSync(out)).toEqual([]);
     } finally {
       await pg.query(`DROP OWNED BY ${role}`, [], db.name);
@@ -145,6 +146,38 @@ describe("odoo-deploy backup / backup verify / backup list / backup prune / rest
     rmSync(out, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   });
+
+  // Mounting a tmpfs needs root; in CI the test must run, not be skipped.
+  test.skipIf(process.getuid?.() !== 0 && !process.env.CI)("a disk that fills during the backup is exit 3, --out naming a file exit 2; nothing is left", async ({ db, pg, onTestFinished }) => {
+    await odooShaped(pg, db.name);
+    // About 10 MB of rows that do not compress to under 2 MB.
+    await pg.query("CREATE TABLE filler AS SELECT g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 31)::text) AS v FROM generate_series(1, 80000) g", [], db.name);
+    const disk = mkdtempSync(path.join(os.tmpdir(), "cli-bk-full-"));
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", disk]);
+    // Unmounted even when the test times out.
+    onTestFinished(() => {
+      execFileSync("umount", [disk]);
+      rmSync(disk, { recursive: true, force: true });
+    });
+    {
+      for (const format of ["custom", "zip"]) {
+        const full = await runCaptured(["backup", "--db-url", db.url, "--out", disk, "--format", format, "--verify", "none", "--json"]);
+        expect(full.code, full.stdout + full.stderr).toBe(3);
+        const err = full.json<{ error: { code: string; message: string } }>().error;
+        expect(err.code).toBe("FS_ENOSPC");
+        expect(err.message).toMatch(/no space left on device/);
+        expect(readdirSync(disk)).toEqual([]);
+      }
+    }
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "cli-bk-file-")), "a-file");
+    writeFileSync(file, "not a directory");
+    for (const out of [file, path.join(file, "below")]) {
+      const r = await runCaptured(["backup", "--db-url", db.url, "--out", out, "--json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.json<{ error: { message: string } }>().error.message).toMatch(/is a file|not a directory/);
+    }
+    rmSync(path.dirname(file), { recursive: true, force: true });
+  }, 120_000);
 
   test("usage errors exit 2", async () => {
     const r = await runCaptured(["backup", "--out", "/tmp/x", "--json"], { env: {} });

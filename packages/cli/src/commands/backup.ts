@@ -3,39 +3,27 @@ import {
   formatBytes,
   formatDuration,
   UsageError,
-  type BackupEvent,
   type BackupFormat,
-  type BackupReport,
   type VerifyLevel,
 } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { FLAGS } from "../flags.js";
 import { databaseRunner, odooHostRunner } from "../runners.js";
-import type { HumanOutput } from "../render/human.js";
-
-/** Progress of backups and restores as a progress line (bytes and rate; a bar when the total is known). @example renderEvent: renderBackupProgress */
-export function renderBackupProgress(event: { type: string } & Record<string, unknown>, out: HumanOutput): boolean {
-  if (event.type !== "backup:progress" && event.type !== "restore:progress") return false;
-  const bytes = Number(event.bytes ?? 0);
-  const rate = Number(event.rate ?? 0);
-  const total = typeof event.totalBytes === "number" ? event.totalBytes : undefined;
-  out.progress(String(event.phase), typeof event.fraction === "number" ? event.fraction : undefined, `${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ""} at ${formatBytes(rate)}/s`);
-  return true;
-}
 
 /** `odoo-deploy backup`: a verified backup, published atomically. */
-export default defineCommand<BackupReport & Record<string, unknown>>({
+export default defineCommand({
   path: "backup",
   summary: "Back up an Odoo database (and its filestore), verify it, and publish it atomically",
-  flags: [
-    { flags: "--db-url <url>", description: "PostgreSQL URL of the database to back up", configKey: "database.url" },
-    { flags: "--out <dir>", description: "directory the backup is published in", configKey: "backups.directory" },
-    { flags: "--filestore-dir <path>", description: "the database's filestore (<data_dir>/filestore/<db>)", configKey: "backups.filestoreDir" },
-    { flags: "--filestore-on <host>", description: "where --filestore-dir is: local (default), database (database.runner's host) or odoo (odoo.runner's host)", choices: ["local", "database", "odoo"] },
-    { flags: "--format <format>", description: "custom (pg_dump -Fc + filestore tar) or zip (Odoo's format)", configKey: "backups.format", choices: ["custom", "zip"] },
-    { flags: "--verify <level>", description: "verify before publishing: basic (default), restore, or none", choices: ["basic", "restore", "none"] },
-    { flags: "--row-counts", description: "record exact row counts of every table (implied by --verify restore)", parse: "boolean" },
-    { flags: "--meta <key=value>", description: "deploy metadata recorded in the manifest (comma-separated key=value)", parse: "list" },
-  ],
+  flags: {
+    dbUrl: { ...FLAGS.dbUrl, description: "PostgreSQL URL of the database to back up" },
+    out: { flags: "--out <dir>", description: "directory the backup is published in", configKey: "backups.directory" },
+    filestoreDir: { flags: "--filestore-dir <path>", description: "the database's filestore (<data_dir>/filestore/<db>)", configKey: "backups.filestoreDir" },
+    filestoreOn: { flags: "--filestore-on <host>", description: "where --filestore-dir is: local (default), database (database.runner's host) or odoo (odoo.runner's host)", choices: ["local", "database", "odoo"] },
+    format: { flags: "--format <format>", description: "custom (pg_dump -Fc + filestore tar) or zip (Odoo's format)", configKey: "backups.format", choices: ["custom", "zip"] },
+    verify: { flags: "--verify <level>", description: "verify before publishing: basic (default), restore, or none", choices: ["basic", "restore", "none"] },
+    rowCounts: { flags: "--row-counts", description: "record exact row counts of every table (implied by --verify restore)", parse: "boolean" },
+    meta: { flags: "--meta <key=value>", description: "deploy metadata recorded in the manifest (comma-separated key=value)", parse: "list" },
+  },
   async run(ctx) {
     const s = ctx.settings;
     const dbUrl = s.database?.url;
@@ -43,14 +31,14 @@ export default defineCommand<BackupReport & Record<string, unknown>>({
     const directory = s.backups?.directory;
     if (!directory) throw new UsageError("backup needs a destination: --out DIR or backups.directory", { code: "MISSING_BACKUP_DIR" });
     const metadata: Record<string, string> = {};
-    for (const kv of (ctx.flags.meta as string[] | undefined) ?? []) {
+    for (const kv of ctx.flags.meta ?? []) {
       const i = kv.indexOf("=");
       if (i <= 0) throw new UsageError(`--meta: expected key=value, got "${kv}"`);
       metadata[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    const verify = (ctx.flags.verify as string | undefined) ?? "basic";
+    const verify = ctx.flags.verify ?? "basic";
     const runner = databaseRunner(s);
-    const on = (ctx.flags.filestoreOn as string | undefined) ?? "local";
+    const on = ctx.flags.filestoreOn ?? "local";
     const filestoreRunner = on === "database" ? runner : on === "odoo" ? odooHostRunner(s) : undefined;
     try {
       return (await backupDatabase({
@@ -64,18 +52,18 @@ export default defineCommand<BackupReport & Record<string, unknown>>({
         rowCounts: ctx.flags.rowCounts === true,
         metadata,
         signal: ctx.signal,
-        onEvent: ctx.onEvent as (e: BackupEvent) => void,
-      })) as BackupReport & Record<string, unknown>;
+        onEvent: ctx.onEvent,
+      }));
     } finally {
       await runner.close();
       if (filestoreRunner && filestoreRunner !== runner) await filestoreRunner.close();
     }
   },
-  renderEvent: renderBackupProgress,
   render(r, out) {
     out.heading(`Backup of ${r.database} (${r.format})`);
     for (const c of r.steps) out.check(c);
     if (r.verification) for (const c of r.verification.checks) out.check({ ...c, name: `verify: ${c.name}` });
+    if (r.failure) out.line(`  ${r.failure.message}`);
     out.verdict(r.ok, r.ok ? `published ${r.path} (${formatBytes(r.bytes)}) in ${formatDuration(r.durationMs)}` : "nothing was published");
   },
 });

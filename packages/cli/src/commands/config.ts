@@ -11,12 +11,13 @@ export const configShow = defineCommand({
       durationMs: 0,
       file: ctx.loaded.file ?? null,
       environment: ctx.loaded.environment ?? null,
-      settings: ctx.settings as Record<string, unknown>,
+      // Masked here by key (a two-letter SSH password too), not only by the value-and-shape redaction of output.
+      settings: ctx.redactor.config(ctx.settings) as Record<string, unknown>,
     };
   },
   render(r, out) {
     out.heading(`Config ${r.file ?? "(no file: defaults and environment only)"}${r.environment ? `, environment ${r.environment}` : ""}`);
-    for (const line of JSON.stringify(r.settings, null, 2).split("\n")) out.line(`  ${line}`);
+    for (const line of JSON.stringify(r.settings, null, 2).split("\n")) out.raw(`  ${line}`);
   },
 });
 

@@ -1,15 +1,15 @@
-import { parseDuration, UsageError, waitForHealthy, type HealthEvent, type HealthReport } from "@odoo-deploy/core";
+import { parseDuration, UsageError, waitForHealthy } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
 
 /** `odoo-deploy health`: waits until the Odoo server is healthy (and the database's registry loads) or the deadline passes. */
-export default defineCommand<HealthReport & Record<string, unknown>>({
+export default defineCommand({
   path: "health",
   summary: "Wait until an Odoo server answers /web/health (and /web/login?db= for --db-name) or the timeout passes",
-  flags: [
-    { flags: "--url <url>", description: "Base URL of the Odoo server", configKey: "health.url" },
-    { flags: "--db-name <name>", description: "Database whose login page must load (proof its registry loads)", configKey: "health.dbName" },
-    { flags: "--timeout <duration>", description: "Total deadline (default 2m)", configKey: "health.timeout", parse: "duration" },
-  ],
+  flags: {
+    url: { flags: "--url <url>", description: "Base URL of the Odoo server", configKey: "health.url" },
+    dbName: { flags: "--db-name <name>", description: "Database whose login page must load (proof its registry loads)", configKey: "health.dbName" },
+    timeout: { flags: "--timeout <duration>", description: "Total deadline (default 2m)", configKey: "health.timeout", parse: "duration" },
+  },
   async run(ctx) {
     const url = ctx.settings.health?.url;
     if (!url) throw new UsageError("health needs the server's URL: --url BASE_URL, health.url in odoo-deploy.yaml, or ODOO_DEPLOY_HEALTH_URL");
@@ -20,22 +20,13 @@ export default defineCommand<HealthReport & Record<string, unknown>>({
       ...(dbName ? { dbName } : {}),
       timeoutMs: timeout === undefined ? 120_000 : parseDuration(timeout),
       signal: ctx.signal,
-      onEvent: ctx.onEvent as (e: HealthEvent) => void,
-    })) as HealthReport & Record<string, unknown>;
+      onEvent: ctx.onEvent,
+    }));
   },
   render(r, out) {
     out.heading(`Health of ${r.url}${r.dbName ? ` (database ${r.dbName})` : ""}`);
     const last = r.checks.at(-1);
     if (last) out.check(last);
     out.verdict(r.ok, r.ok ? `healthy after ${r.attempts} attempt(s)` : (r.reason ?? "not healthy"));
-  },
-  renderEvent(e, out) {
-    const ev = e as unknown as HealthEvent;
-    if (ev.type === "health:attempt") {
-      out.line(out.dim(`attempt ${ev.attempt}: ${ev.ok ? "healthy" : ev.detail}`));
-      return true;
-    }
-    if (ev.type === "health:wait") return true;
-    return false;
   },
 });

@@ -4,30 +4,29 @@ import {
   migrateModules,
   parseDbUrl,
   UsageError,
-  type MigrateEvent,
-  type MigrateReport,
 } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { FLAGS } from "../flags.js";
 import { odooBinRunner } from "../runners.js";
 
 /** `odoo-deploy migrate`: run odoo-bin -u/-i and trust it only when exit code, log and database agree. */
-export default defineCommand<MigrateReport & Record<string, unknown>>({
+export default defineCommand({
   path: "migrate",
   summary: "Update/install Odoo modules with odoo-bin, verified by exit code, log and database; records the deployed revision",
-  flags: [
-    { flags: "--db-name <name>", description: "Odoo database to update", configKey: "database.name" },
-    { flags: "--update <modules>", description: "modules to update (-u), comma-separated", parse: "list" },
-    { flags: "--install <modules>", description: "modules to install (-i), comma-separated", parse: "list" },
-    { flags: "--odoo-bin <path>", description: "odoo-bin to run (default odoo-bin on the runner's PATH)", configKey: "odoo.odooBin" },
-    { flags: "--odoo-config <file>", description: "Odoo's config file, as the Odoo host sees it", configKey: "odoo.configPath" },
-    { flags: "--addons-path <path>", description: "addons path as the Odoo host sees it (comma-separated)", configKey: "odoo.addonsPath" },
-    { flags: "--db-url <url>", description: "PostgreSQL URL for locking, verification and records", configKey: "database.url" },
-    { flags: "--revision <rev>", description: "git revision being deployed, recorded on success" },
-    { flags: "--i18n-overwrite", description: "overwrite existing translations", parse: "boolean" },
-    { flags: "--timeout <duration>", description: "kill odoo-bin after this long (e.g. 30m)", parse: "duration" },
-    { flags: "--lock-timeout <duration>", description: "wait this long for another update holding the lock (default 10m)", parse: "duration" },
-    { flags: "--allow-running", description: "run even when other sessions (a running Odoo) are connected", parse: "boolean" },
-  ],
+  flags: {
+    dbName: { ...FLAGS.dbName, description: "Odoo database to update" },
+    update: { flags: "--update <modules>", description: "modules to update (-u), comma-separated", parse: "list" },
+    install: { flags: "--install <modules>", description: "modules to install (-i), comma-separated", parse: "list" },
+    odooBin: FLAGS.odooBin,
+    odooConfig: FLAGS.odooConfig,
+    addonsPath: FLAGS.odooAddonsPath,
+    dbUrl: { ...FLAGS.dbUrl, description: "PostgreSQL URL for locking, verification and records" },
+    revision: { flags: "--revision <rev>", description: "git revision being deployed, recorded on success" },
+    i18nOverwrite: { flags: "--i18n-overwrite", description: "overwrite existing translations", parse: "boolean" },
+    timeout: { flags: "--timeout <duration>", description: "kill odoo-bin after this long (e.g. 30m)", parse: "duration" },
+    lockTimeout: { flags: "--lock-timeout <duration>", description: "wait this long for another update holding the lock (default 10m)", parse: "duration" },
+    allowRunning: { flags: "--allow-running", description: "run even when other sessions (a running Odoo) are connected", parse: "boolean" },
+  },
   async run(ctx) {
     const s = ctx.settings;
     const givenUrl = s.database?.url;
@@ -46,49 +45,22 @@ export default defineCommand<MigrateReport & Record<string, unknown>>({
         runner,
         dbName,
         dbUrl,
-        update: (f.update as string[] | undefined) ?? [],
-        install: (f.install as string[] | undefined) ?? [],
+        update: f.update ?? [],
+        install: f.install ?? [],
         ...(s.odoo?.odooBin ? { odooBin: s.odoo.odooBin } : {}),
         ...(s.odoo?.configPath ? { odooConfig: s.odoo.configPath } : {}),
         ...(s.odoo?.addonsPath ? { addonsPath: s.odoo.addonsPath } : {}),
         ...(localAddonsPaths ? { localAddonsPaths } : {}),
-        ...(f.revision ? { revision: f.revision as string } : {}),
+        ...(f.revision ? { revision: f.revision } : {}),
         i18nOverwrite: f.i18nOverwrite === true,
-        ...(f.timeout !== undefined ? { timeoutMs: f.timeout as number } : {}),
-        ...(f.lockTimeout !== undefined ? { lockTimeoutMs: f.lockTimeout as number } : {}),
+        ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
+        ...(f.lockTimeout !== undefined ? { lockTimeoutMs: f.lockTimeout } : {}),
         allowRunning: f.allowRunning === true,
         signal: ctx.signal,
-        onEvent: ctx.onEvent as (e: MigrateEvent) => void,
-      })) as MigrateReport & Record<string, unknown>;
+        onEvent: ctx.onEvent,
+      }));
     } finally {
       await runner.close();
-    }
-  },
-  renderEvent(event, out) {
-    const e = event as unknown as MigrateEvent;
-    switch (e.type) {
-      case "migrate:lock-wait":
-        out.line(
-          `waiting for another update of ${e.dbName} (held by ${e.holders.map((h) => `pid ${h.pid}${h.applicationName ? ` ${h.applicationName}` : ""}`).join(", ") || "another session"}), up to ${formatDuration(e.timeoutMs)}`,
-        );
-        return true;
-      case "migrate:pending-before":
-        out.line(`left pending by an earlier update (odoo-bin applies them now): ${e.modules.map((m) => `${m.name} (${m.state})`).join(", ")}`);
-        return true;
-      case "migrate:start":
-        out.line(out.dim(`running on ${e.runner}: ${e.command}`));
-        return true;
-      case "migrate:module":
-        out.progress(`loading ${e.module}`, e.index !== undefined && e.total ? e.index / e.total : undefined);
-        return true;
-      case "migrate:module-loaded":
-        out.line(`  ${e.module} loaded in ${formatDuration(e.durationMs)}${e.queries !== undefined ? `, ${e.queries} queries` : ""}`);
-        return true;
-      case "migrate:log":
-        out.line(`  ${e.level} ${e.logger}: ${e.message}`);
-        return true;
-      default:
-        return false;
     }
   },
   render(r, out) {

@@ -91,8 +91,12 @@ environments:
     await repo.commit("broken");
     const broken = await runCaptured([...argv, "--json"]);
     expect(broken.code).toBe(1);
-    expect(broken.json()).toMatchObject({
-      error: { code: "MANIFEST_SYNTAX", message: "addons/sale_x/__manifest__.py:1:35: expected ',' or '}' to continue the dict opened at line 1, found '+'" },
+    // A manifest Odoo cannot read of a module that changed fails the plan's manifests check (issue 22).
+    const report = broken.json() as { ok: boolean; checks: { name: string; status: string; detail?: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.name === "manifests")).toMatchObject({
+      status: "failed",
+      detail: expect.stringContaining("addons/sale_x/__manifest__.py:1:35: an operation: only a complex number such as 1+2j may be written with + or -"),
     });
   });
 

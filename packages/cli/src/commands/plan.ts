@@ -1,31 +1,27 @@
 import path from "node:path";
-import { planDeploy, type DeployPlan, type PlanEvent } from "@odoo-deploy/core";
+import { planDeploy, type DeployPlan } from "@odoo-deploy/core";
 import { defineCommand } from "../command.js";
+import { FLAGS } from "../flags.js";
 
 /** `odoo-deploy plan`: which modules to install, update and uninstall, in what order, and why. */
-export default defineCommand<DeployPlan & Record<string, unknown>>({
+export default defineCommand({
   path: "plan",
   summary: "Plan a deploy: modules to install, update and uninstall, in dependency order, with reasons and cascade",
-  flags: [
-    { flags: "--repo <dir>", description: "repository root (default .)", configKey: "repo.root" },
-    {
-      flags: "--addons-path <path...>",
-      description: "addons path inside the repository (repeatable, or comma-separated)",
-      configKey: "repo.addonsPaths",
-      parse: "list",
-    },
-    {
+  flags: {
+    repo: FLAGS.repo,
+    addonsPath: FLAGS.repoAddonsPaths,
+    odooAddonsPath: {
       flags: "--odoo-addons-path <path...>",
       description: "Odoo's own addons directory, to tell external dependencies from missing ones (repeatable)",
       configKey: "repo.odooAddonsPaths",
       parse: "list",
     },
-    { flags: "--from <rev>", description: "base revision, the one deployed now (default: odoo_deploy.deployed_revision from the database)" },
-    { flags: "--to <rev>", description: "target revision (default HEAD)" },
-    { flags: "--mode <mode>", description: "git: compare revisions; checksum: compare the work tree with click-odoo-update's stored checksums", choices: ["git", "checksum"] },
-    { flags: "--db-url <url>", description: "PostgreSQL URL of the Odoo database (installed modules, deployed revision, checksums)", configKey: "database.url" },
-    { flags: "--fail-on-uninstall", description: "fail (exit 1) when installed modules disappeared from the addons paths", parse: "boolean" },
-  ],
+    from: { flags: "--from <rev>", description: "base revision, the one deployed now (default: odoo_deploy.deployed_revision from the database)" },
+    to: { flags: "--to <rev>", description: "target revision (default HEAD)" },
+    mode: { flags: "--mode <mode>", description: "git: compare revisions; checksum: compare the work tree with click-odoo-update's stored checksums", choices: ["git", "checksum"] },
+    dbUrl: { ...FLAGS.dbUrl, description: "PostgreSQL URL of the Odoo database (installed modules, deployed revision, checksums)" },
+    failOnUninstall: { flags: "--fail-on-uninstall", description: "fail (exit 1) when installed modules disappeared from the addons paths", parse: "boolean" },
+  },
   async run(ctx) {
     const repo = ctx.settings.repo ?? {};
     const root = path.resolve(ctx.io.cwd, repo.root ?? ".");
@@ -33,7 +29,7 @@ export default defineCommand<DeployPlan & Record<string, unknown>>({
       repo: root,
       addonsPaths: repo.addonsPaths ?? [],
       ...(repo.odooAddonsPaths ? { odooAddonsPaths: repo.odooAddonsPaths.map((p) => path.resolve(ctx.io.cwd, p)) } : {}),
-      ...(ctx.flags.mode !== undefined ? { mode: ctx.flags.mode as "git" | "checksum" } : {}),
+      ...(ctx.flags.mode !== undefined ? { mode: ctx.flags.mode } : {}),
       ...(ctx.flags.from !== undefined ? { from: String(ctx.flags.from) } : {}),
       ...(ctx.flags.to !== undefined ? { to: String(ctx.flags.to) } : {}),
       ...(ctx.settings.database?.url ? { dbUrl: ctx.settings.database.url } : {}),
@@ -41,26 +37,9 @@ export default defineCommand<DeployPlan & Record<string, unknown>>({
       ...(repo.classification ? { classification: repo.classification.map((r) => ({ pattern: r.pattern, effect: r.action })) } : {}),
       failOnUninstall: ctx.flags.failOnUninstall === true,
       signal: ctx.signal,
-      onEvent: ctx.onEvent as (e: PlanEvent) => void,
+      onEvent: ctx.onEvent,
     });
-    return plan as DeployPlan & Record<string, unknown>;
-  },
-  renderEvent(event, out) {
-    const e = event as unknown as PlanEvent;
-    switch (e.type) {
-      case "plan:revisions":
-        out.line(out.dim(`comparing ${e.from.slice(0, 12)}..${e.to.slice(0, 12)}`));
-        return true;
-      case "plan:discovered":
-        out.line(out.dim(`${e.modules} modules in the addons paths at ${e.revision === "work tree" ? "the work tree" : e.revision.slice(0, 12)}`));
-        return true;
-      case "plan:database":
-        out.line(out.dim(`${e.installed} modules installed in the database`));
-        return true;
-      case "plan:checksums":
-        out.line(out.dim(`${e.computed} checksums computed`));
-        return true;
-    }
+    return plan as DeployPlan;
   },
   render(r, out) {
     const range = r.mode === "git" ? `${r.from?.slice(0, 12)}..${r.to?.slice(0, 12)}` : "work tree vs stored checksums";

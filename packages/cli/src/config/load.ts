@@ -28,6 +28,7 @@ export const ENV_OVERRIDES: Record<string, { key: string; list?: boolean }> = {
   ODOO_DEPLOY_HEALTH_URL: { key: "health.url" },
   ODOO_DEPLOY_HEALTH_TIMEOUT: { key: "health.timeout" },
   ODOO_DEPLOY_ANONYMIZE_RULES: { key: "anonymize.rules" },
+  ODOO_DEPLOY_DEPLOY_NOTIFY_URL: { key: "deploy.notifyUrl" },
 };
 
 /** What {@link loadSettings} needs. */
@@ -54,7 +55,8 @@ export interface LoadedSettings {
 /**
  * Resolves the settings of one environment: defaults < file < environment variables < flags. Every problem
  * (YAML syntax, unknown keys, wrong types, missing `${VAR}`s) is collected and thrown at once as a
- * {@link ConfigError} with `path.to.key: message` lines. Secrets met on the way are added to the redactor.
+ * {@link ConfigError} with `path.to.key: message` lines. Secrets met on the way (values of secret-named keys,
+ * URL passwords) are added to the redactor.
  *
  * @example const { settings } = loadSettings({ cwd: process.cwd(), env: process.env, flags: {}, redactor });
  */
@@ -93,13 +95,11 @@ export function loadSettings(input: LoadSettingsInput): LoadedSettings {
   }
   for (const [key, v] of Object.entries(input.flags)) if (v !== undefined) setPath(merged, key, v);
 
+  input.redactor.addSecretsIn(merged);
   const result = environmentSchema.safeParse(merged);
   if (!result.success) issues.push(...zodIssues(result.error, ["(merged settings)"]));
   if (issues.length > 0) throw new ConfigError(issues, { source: fileConfig ? file : undefined });
   const settings = result.data!;
-  input.redactor.addUrl(settings.database?.url);
-  input.redactor.addSecret(settings.odoo?.ssh?.password).addSecret(settings.odoo?.ssh?.passphrase);
-  input.redactor.addSecret(settings.database?.ssh?.password).addSecret(settings.database?.ssh?.passphrase);
   return { settings, ...(fileConfig ? { file } : {}), ...(envName && fileConfig ? { environment: envName } : {}) };
 }
 
@@ -117,12 +117,12 @@ export function parseConfigFile(text: string, file: string, env: Record<string, 
   }
   if (issues.length > 0) throw new ConfigError(issues, { source: file });
   const raw: unknown = doc.toJS();
-  const { value, issues: envIssues, secrets } = interpolate(raw, env);
-  for (const s of secrets) redactor.addSecret(s);
+  const { value, issues: envIssues } = interpolate(raw, env);
+  // Secrets by where they stand (secret-named keys, URL passwords) in every environment, before validation.
+  redactor.addSecretsIn(value);
   const result = configFileSchema.safeParse(value);
   const all = [...envIssues, ...(result.success ? [] : zodIssues(result.error))];
   if (all.length > 0) throw new ConfigError(dedupe(all), { source: file });
-  for (const e of Object.values(result.data!.environments)) redactor.addUrl(e.database?.url);
   return result.data!;
 }
 

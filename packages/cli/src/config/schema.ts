@@ -111,6 +111,37 @@ export const anonymizeSchema = z
   })
   .strict();
 
+/** How the Odoo service is stopped and started (exactly one kind: container, Compose service, systemd unit, or commands). */
+export const serviceSchema = z
+  .object({
+    container: z.string().min(1).optional().describe("Docker container running Odoo (on docker.host of odoo, or the local engine)"),
+    composeService: z.string().min(1).optional().describe("Compose service running Odoo (docker compose through odoo.runner)"),
+    composeProject: z.string().optional().describe("Compose project name (-p)"),
+    composeFiles: z.array(z.string()).optional().describe("Compose files (-f), as odoo.runner's host sees them"),
+    composeCommand: z.array(z.string()).optional().describe('The compose command (default ["docker", "compose"]; ["docker-compose"] for v1)'),
+    imageVariable: z.string().optional().describe("Variable the compose file takes the image from (default ODOO_DEPLOY_IMAGE)"),
+    systemdUnit: z.string().min(1).optional().describe("systemd unit running Odoo (systemctl through odoo.runner)"),
+    sudo: z.boolean().optional().describe("Run systemctl with sudo -n"),
+    systemctl: z.string().optional().describe("systemctl to run (default systemctl)"),
+    stopCommand: z.string().min(1).optional().describe("Shell command stopping every part of Odoo (run through odoo.runner)"),
+    startCommand: z.string().min(1).optional().describe("Shell command starting Odoo on $ODOO_DEPLOY_REVISION / $ODOO_DEPLOY_IMAGE"),
+    statusCommand: z.string().optional().describe("Shell command exiting 0 when Odoo runs"),
+    stopTimeout: duration.optional().describe("Grace before a container is killed when stopped (default 30s)"),
+    pull: z.enum(["missing", "always", "never"]).optional().describe("When the new image is pulled before anything stops (default missing)"),
+  })
+  .strict();
+
+export const deploySchema = z
+  .object({
+    service: serviceSchema.optional(),
+    smoke: z.array(z.string()).optional().describe("Paths that must answer 200 once healthy (/web/login, /shop)"),
+    keepRollbackPoints: z.number().int().min(1).optional().describe("Rollback points kept after a good deploy (default 1)"),
+    notifyUrl: z.string().url().optional().describe("POST the outcome as JSON to this URL"),
+    backup: z.enum(["auto", "always"]).optional().describe("auto: back up only when something is migrated (default); always"),
+    filestoreOn: z.enum(["local", "database", "odoo"]).optional().describe("Where backups.filestoreDir is: this host (default), database.runner's or odoo.runner's host"),
+  })
+  .strict();
+
 /** One environment (prod, staging, …). */
 export const environmentSchema = z
   .object({
@@ -120,6 +151,7 @@ export const environmentSchema = z
     backups: backupsSchema.optional(),
     health: healthSchema.optional(),
     anonymize: anonymizeSchema.optional(),
+    deploy: deploySchema.optional(),
   })
   .strict();
 

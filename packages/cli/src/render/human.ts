@@ -1,11 +1,15 @@
 import { formatDuration, type Check } from "@odoo-deploy/core";
+import { shortenDbUrls } from "./db-url.js";
 
+/** Colours only on a terminal, and not when NO_COLOR is set to anything but "" (no-color.org) or TERM=dumb. */
 const useColor = (stream: { isTTY?: boolean }, env: Record<string, string | undefined>) =>
-  Boolean(stream.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb";
 
 /**
- * Human output on stderr: lines, statuses with symbols, key/value tables, and a progress line that rewrites
- * itself on a terminal and is throttled elsewhere (CI logs). Everything written passes the redactor.
+ * Human output on stderr: lines, statuses with symbols, key/value tables, and progress: a bar that rewrites
+ * itself on a terminal, a plain line at most every 5 seconds elsewhere (CI logs). Everything written passes
+ * the redactor, and connection strings are shown short (`odoo on db.internal:5432`). Disabled (`--quiet`),
+ * it writes nothing: errors are written by the caller, not through it.
  */
 export class HumanOutput {
   private progressShown = false;
@@ -23,6 +27,11 @@ export class HumanOutput {
 
   /** Writes one line. */
   line(text = ""): void {
+    this.raw(shortenDbUrls(text));
+  }
+
+  /** Writes one line as it is (redacted), connection strings included: for values shown on purpose (`config show`). */
+  raw(text: string): void {
     if (!this.enabled) return;
     this.clearProgress();
     this.stream.write(`${this.redact(text)}\n`);
@@ -58,21 +67,16 @@ export class HumanOutput {
   }
 
   /**
-   * A progress line: `label [#####-----] 42% detail`. On a terminal it rewrites itself; elsewhere one line
-   * at most every 5 seconds, so CI logs stay readable.
+   * Progress: on a terminal `label [#####-----] 42% detail`, rewriting itself; elsewhere `label 42% detail`
+   * at most every 5 seconds (and at 100 %), so CI logs stay readable and free of control characters.
    */
   progress(label: string, fraction: number | undefined, detail = ""): void {
     if (!this.enabled) return;
     const now = Date.now();
-    const bar =
-      fraction === undefined
-        ? ""
-        : (() => {
-            const f = Math.max(0, Math.min(1, fraction));
-            const n = Math.round(f * 20);
-            return ` [${"#".repeat(n)}${"-".repeat(20 - n)}] ${Math.round(f * 100)}%`;
-          })();
-    const text = this.redact(`${label}${bar} ${detail}`.trimEnd());
+    const f = fraction === undefined ? undefined : Math.max(0, Math.min(1, fraction));
+    const percent = f === undefined ? "" : ` ${Math.round(f * 100)}%`;
+    const bar = f === undefined || !this.stream.isTTY ? "" : ` [${"#".repeat(Math.round(f * 20))}${"-".repeat(20 - Math.round(f * 20))}]`;
+    const text = this.redact(shortenDbUrls(`${label}${bar}${percent} ${detail}`.trimEnd()));
     if (this.stream.isTTY) {
       const cols = this.stream.columns ?? 100;
       this.stream.write(`\r\x1b[K${text.slice(0, cols - 1)}`);
