@@ -1,104 +1,62 @@
 /**
- * A release, composed from the primitives as you would in your own deploy script:
- *   plan (what changed since the deployed revision) → verified backup → migrate (odoo-bin -u/-i, checked) →
- *   wait for the server to be healthy.
- * Each step returns a typed report; the first one that is not ok stops the release and says why, and a
- * failed migration names the backup to restore.
+ * A production release from your own deploy script: the pipeline article's phase 6 — pre-deploy backup, pull,
+ * stop, migrate with the new image, start, health — plus what it lacks (a rollback point, the automatic rollback,
+ * a journal that survives a crash) as one call of `deployOdoo`. The CLI equivalent is one line:
+ *
+ *   odoo-deploy deploy --image ghcr.io/acme/odoo:sha-3f2c1e0 --container odoo --backup-dir /var/backups/odoo \
+ *     --health-url https://erp.example.com --smoke /web/login --notify-url "$CHAT_WEBHOOK"
+ *
+ *   npx tsx examples/deploy.ts ghcr.io/acme/odoo:sha-3f2c1e0
  */
-import {
-  backupDatabase,
-  migrateModules,
-  planDeploy,
-  waitForHealthy,
-  type BackupReport,
-  type CommandRunner,
-  type DeployPlan,
-  type HealthReport,
-  type MigrateReport,
-} from "@odoo-deploy/core";
+import { pathToFileURL } from "node:url";
+import { createDockerService, deployOdoo, type DeployOdooOptions, type DeployReport, type ServiceControl } from "@odoo-deploy/core";
 
-/** What {@link deploy} needs. */
-export interface DeployOptions {
-  /** Git checkout of the code being deployed, and the addons paths inside it. */
+/** What a release needs beyond the defaults below. */
+export interface ReleaseOptions {
+  /** The image to run, tagged by commit as the article's build phase does. */
+  image?: string;
+  /** The revision being deployed (default HEAD of `repo`). */
+  revision?: string;
+  dbUrl: string;
   repo: string;
   addonsPaths: string[];
-  /** Revision being deployed (recorded in the database on success). */
-  revision: string;
-  dbUrl: string;
-  dbName: string;
   backupDir: string;
-  filestoreDir?: string;
-  /** Where odoo-bin runs: createLocalRunner(), createDockerRunner({ image }), createSshRunner({...}). */
-  odooRunner: CommandRunner;
-  odooBin: string | string[];
-  odooConfig?: string;
-  /** Addons path as the Odoo host sees it. */
-  odooAddonsPath?: string;
-  /**
-   * Puts the new code in service after the migration, e.g. `restartContainer({ container: "odoo" })` or a
-   * systemd restart over SSH. Odoo must not serve the database while it is migrated (migrate refuses when
-   * other sessions are connected).
-   */
-  switchService?: () => Promise<void>;
-  /** Base URL of the (restarted) Odoo server; health is skipped when absent. */
+  /** How Odoo is stopped and started; default: the Docker container `odoo`. */
+  service?: ServiceControl;
   healthUrl?: string;
-  signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Anything else of deployOdoo's options (odooBin, odooConfig, filestore, notifyUrl, …). */
+  more?: Partial<DeployOdooOptions>;
 }
 
-/** The release's reports, step by step. */
-export interface DeployOutcome {
-  ok: boolean;
-  stoppedAt?: "plan" | "backup" | "migrate" | "health";
-  plan: DeployPlan;
-  backup?: BackupReport;
-  migrate?: MigrateReport;
-  health?: HealthReport;
-}
-
-export async function deploy(o: DeployOptions): Promise<DeployOutcome> {
+/** Deploys and says what happened, step by step; a failure from the stop on has been rolled back already. */
+export async function release(o: ReleaseOptions): Promise<DeployReport> {
   const log = o.log ?? ((l: string) => console.error(l));
-  const signal = o.signal ? { signal: o.signal } : {};
-
-  const plan = await planDeploy({ repo: o.repo, addonsPaths: o.addonsPaths, to: o.revision, dbUrl: o.dbUrl, ...signal });
-  if (!plan.ok) return { ok: false, stoppedAt: "plan", plan };
-  log(`plan: install [${plan.install.join(", ")}], update [${plan.update.join(", ")}], cascade [${plan.cascade.join(", ")}]`);
-  if (plan.install.length === 0 && plan.update.length === 0) return { ok: true, plan };
-
-  const backup = await backupDatabase({
+  const report = await deployOdoo({
     dbUrl: o.dbUrl,
-    directory: o.backupDir,
-    ...(o.filestoreDir ? { filestoreDir: o.filestoreDir } : {}),
-    verify: "basic",
-    metadata: { revision: o.revision, previousRevision: plan.from ?? "" },
-    ...signal,
+    repo: o.repo,
+    addonsPaths: o.addonsPaths,
+    backupDir: o.backupDir,
+    service: o.service ?? createDockerService({ container: "odoo" }),
+    ...(o.image ? { image: o.image } : {}),
+    ...(o.revision ? { to: o.revision } : {}),
+    ...(o.healthUrl ? { healthUrl: o.healthUrl } : {}),
+    odooBin: "odoo",
+    smokePaths: ["/web/login"],
+    ...o.more,
+    onEvent: (e) => {
+      if (e.type === "deploy:step" || e.type === "rollback:step") log(`${e.type === "rollback:step" ? "rollback " : ""}${e.step.name}: ${e.step.status}${e.step.detail ? ` — ${e.step.detail}` : ""}`);
+      if (e.type === "deploy:warning") log(`warning: ${e.message}`);
+    },
   });
-  if (!backup.ok) return { ok: false, stoppedAt: "backup", plan, backup };
-  log(`backup: ${backup.path}`);
+  if (report.ok) log(`deployed ${report.to.image ?? report.to.revision} in ${report.durationMs} ms (${report.downtimeMs ?? 0} ms of downtime)`);
+  else log(`deploy ${report.id} failed at ${report.failure?.step}: ${report.failure?.message}${report.rolledBack ? " — rolled back, the previous code serves" : ""}`);
+  return report;
+}
 
-  const migrate = await migrateModules({
-    runner: o.odooRunner,
-    odooBin: o.odooBin,
-    ...(o.odooConfig ? { odooConfig: o.odooConfig } : {}),
-    ...(o.odooAddonsPath ? { addonsPath: o.odooAddonsPath } : {}),
-    dbName: o.dbName,
-    dbUrl: o.dbUrl,
-    update: plan.update,
-    install: plan.install,
-    i18nOverwrite: plan.i18nOverwrite.length > 0,
-    localAddonsPaths: o.addonsPaths.map((p) => `${o.repo}/${p}`),
-    revision: o.revision,
-    ...signal,
-  });
-  if (!migrate.ok) {
-    log(`migrate failed: ${migrate.reasons.join("; ")}`);
-    log(`to go back: odoo-deploy restore ${backup.path} --db-url <url> --swap`);
-    return { ok: false, stoppedAt: "migrate", plan, backup, migrate };
-  }
-  log(`migrate: ok in ${migrate.durationMs} ms`);
-  await o.switchService?.();
-
-  if (!o.healthUrl) return { ok: true, plan, backup, migrate };
-  const health = await waitForHealthy({ url: o.healthUrl, dbName: o.dbName, timeoutMs: 120_000, ...signal });
-  return { ok: health.ok, ...(health.ok ? {} : { stoppedAt: "health" as const }), plan, backup, migrate, health };
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const dbUrl = process.env.DATABASE_URL;
+  if (!dbUrl) throw new Error("set DATABASE_URL (postgres://odoo:…@db/odoo_prod)");
+  const r = await release({ image: process.argv[2], dbUrl, repo: ".", addonsPaths: ["custom_addons"], backupDir: "/var/backups/odoo", healthUrl: process.env.ODOO_URL });
+  process.exitCode = r.ok ? 0 : 1;
 }

@@ -75,3 +75,30 @@ test("anonymize as a stream filter: stdin to stdout, --json refused", async () =
   expect(r.data).not.toContain("jane@corp.example");
   expect(r.stdout).toBe("");
 });
+
+test("the stream filter without any secret: a random key for the run, said on stderr; fakes differ between runs, nothing leaks", async () => {
+  const sql = "CREATE TABLE public.partner (\n    id integer NOT NULL,\n    email text\n);\nCOPY public.partner (id, email) FROM stdin;\n1\tjane@corp.example\n2\tjohn@corp.example\n\\.\n";
+  const dir = mkdtempSync(path.join(os.tmpdir(), "anon-cli-"));
+  const rules = path.join(dir, "r.yaml");
+  writeFileSync(rules, "version: 1\ntables:\n  partner: { columns: { email: email } }\n");
+  const first = await cli(["anonymize", "--rules", rules], { stdin: sql });
+  const second = await cli(["anonymize", "--rules", rules], { stdin: sql });
+  for (const r of [first, second]) {
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/no secret given.*random key of this run.*differ from run to run/);
+    expect(r.data).toMatch(/^COPY public\.partner \(id, email\) FROM stdin;\n1\t[a-z]+\.[a-z]+\.[a-z0-9]{6}@example\.com\n2\t[a-z]+\.[a-z]+\.[a-z0-9]{6}@example\.com\n\\\.\n$/m);
+    expect(r.data).not.toContain("corp.example");
+  }
+  expect(second.data).not.toBe(first.data);
+  // Within one run, one original still gets one fake.
+  const twice = sql.replace("2\tjohn@corp.example", "2\tjane@corp.example");
+  const same = await cli(["anonymize", "--rules", rules], { stdin: twice });
+  const fakes = [...same.data.matchAll(/^\d\t(\S+)$/gm)].map((m) => m[1]);
+  expect(fakes).toHaveLength(2);
+  expect(fakes[0]).toBe(fakes[1]);
+  // With a secret, nothing is said and the fakes repeat.
+  const keyed = await cli(["anonymize", "--rules", rules], { stdin: sql, env: { ODOO_DEPLOY_ANONYMIZE_SECRET: "k" } });
+  expect(keyed.stderr).not.toMatch(/random key/);
+  expect((await cli(["anonymize", "--rules", rules], { stdin: sql, env: { ODOO_DEPLOY_ANONYMIZE_SECRET: "k" } })).data).toBe(keyed.data);
+  expect((await cli(["anonymize", "--rules", rules, "--json"], { stdin: sql })).code).toBe(2);
+});

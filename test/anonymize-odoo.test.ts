@@ -98,4 +98,4 @@ test("the Odoo preset on the real lab database: counts and foreign keys kept, no
   } finally {
     await pg.dropDatabase(target);
   }
-});
+}, 180_000);

@@ -1,86 +1,73 @@
 /**
- * The examples/deploy.ts release script end to end: a real git repository, a database initialised by the Odoo
- * test double, plan → verified backup → migrate → health, and a failing release stopped with the backup named.
+ * examples/deploy.ts as a user would run it: a good release, then a broken one rolled back automatically with
+ * the previous revision serving the database of before it. The service is a real background process managed by
+ * shell commands.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { createLocalRunner, DEPLOYED_REVISION_KEY, setConfigParameter, withClient } from "@odoo-deploy/core";
-import { freePort, ODOO_DOUBLE_FIXTURE_ADDONS, odooDoubleArgv, startOdooDouble, writeOdooConfig } from "@odoo-deploy/testkit";
+import { createCommandsService, createLocalRunner, DEPLOYED_REVISION_KEY, DeployJournal, rollbackDeploy, waitForHealthy } from "@odoo-deploy/core";
+import { createServiceDouble, freePort, odooDoubleArgv } from "@odoo-deploy/testkit";
 import { expect, test } from "@odoo-deploy/testkit/vitest";
-import { deploy } from "../examples/deploy.js";
+import { release } from "../examples/deploy.js";
+import { createDeployEnv } from "./support/deploy-env.js";
 
-test("a release: plan, backup, migrate and health, then a broken one stopped at migrate", async ({ pg, db, gitRepo }) => {
-  const work = mkdtempSync(path.join(os.tmpdir(), "od-deploy-example-"));
-  const runner = createLocalRunner({ env: { PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: "postgres" } });
+test("the release example: a good revision deployed, a broken one rolled back", async ({ pg, db, gitRepo }) => {
+  const env = await createDeployEnv(pg, db, gitRepo);
+  const sd = createServiceDouble(path.join(env.work, "service"));
+  const port = await freePort();
+  const double = await odooDoubleArgv();
+  sd.define("odoo", `env PGHOST=${env.pgEnv.PGHOST} PGPORT=${env.pgEnv.PGPORT} PGUSER=postgres ${double.join(" ")} --addons-path ${env.addons} -d ${db.name} --http-port ${port}`);
+  const local = createLocalRunner({ env: env.pgEnv });
+  const service = createCommandsService({ runner: local, stopCommand: `${sd.serviceBin} stop odoo`, startCommand: `${sd.serviceBin} start odoo`, statusCommand: `${sd.serviceBin} status odoo` });
+  const healthUrl = `http://127.0.0.1:${port}`;
+  await service.start({ revision: env.v1 });
   try {
-    // Revision 1: the fixture modules, installed by the double and recorded as deployed.
-    cpSync(ODOO_DOUBLE_FIXTURE_ADDONS, path.join(gitRepo.dir, "addons"), { recursive: true, filter: (src) => !src.includes("_variants") });
-    const v1 = await gitRepo.commit("v1");
-    const addons = path.join(gitRepo.dir, "addons");
-    const conf = writeOdooConfig(work, { addonsPath: [addons] });
-    const odooBin = await odooDoubleArgv();
-    const init = await runner.exec([...odooBin, "-c", conf, "-d", db.name, "-i", "lab_demo,lab_extra", "--stop-after-init"]);
-    expect(init.exitCode, init.stderr).toBe(0);
-    await withClient(db.url, (c) => setConfigParameter(c, DEPLOYED_REVISION_KEY, v1));
-
-    // Revision 2: lab_demo bumps its version; lab_extra depends on it (cascade).
-    const variant = path.join(ODOO_DOUBLE_FIXTURE_ADDONS, "_variants", "version-bump", "lab_demo");
-    cpSync(variant, path.join(addons, "lab_demo"), { recursive: true });
-    const v2 = await gitRepo.commit("lab_demo: version bump");
-
+    expect((await waitForHealthy({ url: healthUrl, dbName: db.name, timeoutMs: 20_000 })).ok).toBe(true);
     const lines: string[] = [];
     const common = {
-      repo: gitRepo.dir,
-      addonsPaths: ["addons"],
       dbUrl: db.url,
-      dbName: db.name,
-      backupDir: path.join(work, "backups"),
-      odooRunner: runner,
-      odooBin,
-      odooConfig: conf,
+      repo: path.dirname(env.addons),
+      addonsPaths: ["addons"],
+      backupDir: env.backupDir,
+      service,
+      healthUrl,
       log: (l: string) => lines.push(l),
+      more: { odooRunner: local, odooBin: double, odooAddonsPath: env.addons, filestore: { runner: local, dir: env.filestoreDir } },
     };
-    // The server is started with the new code only after the migration (switchService), as in production.
-    let server: Awaited<ReturnType<typeof startOdooDouble>> | undefined;
-    const port = await freePort();
-    let outcome;
-    try {
-      outcome = await deploy({
-        ...common,
-        revision: v2,
-        healthUrl: `http://127.0.0.1:${port}`,
-        switchService: async () => {
-          server = await startOdooDouble({ port, args: ["-c", conf, "-d", db.name], env: { PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: "postgres" } });
-        },
-      });
-    } finally {
-      await server?.stop();
-    }
-    expect(outcome.stoppedAt).toBeUndefined();
-    expect(outcome.plan.update).toEqual(["lab_demo"]);
-    expect(outcome.plan.cascade).toEqual(["lab_extra"]);
-    expect(outcome.backup?.ok).toBe(true);
-    expect(readdirSync(common.backupDir).filter((f) => !f.startsWith("."))).toHaveLength(1);
-    expect(outcome.migrate?.ok).toBe(true);
-    expect(outcome.health?.ok).toBe(true);
-    expect(outcome.ok).toBe(true);
+    const v2 = await env.commit("version-bump");
+    const good = await release({ ...common, revision: v2 });
+    expect(good.ok).toBe(true);
+    expect(sd.startedRevision("odoo")).toBe(v2);
+    expect(lines.at(-1)).toMatch(new RegExp(`^deployed ${v2} in \\d+ ms`));
+
+    const before = await env.fingerprint();
+    const v3 = await env.commit("bad-view-field");
+    const bad = await release({ ...common, revision: v3 });
+    expect(bad).toMatchObject({ ok: false, rolledBack: true, failure: { step: "migrate" } });
+    expect(lines.at(-1)).toMatch(/failed at migrate: .* — rolled back, the previous code serves$/);
+    expect(lines).toContain("rollback restore-database: ok — " + bad.rollback!.steps.find((s) => s.name === "restore-database")!.detail);
+    expect(await env.fingerprint()).toEqual(before);
+    expect(sd.startedRevision("odoo")).toBe(v2);
     const rev = await pg.query<{ value: string }>("SELECT value FROM ir_config_parameter WHERE key = $1", [DEPLOYED_REVISION_KEY], db.name);
     expect(rev[0]!.value).toBe(v2);
 
-    // Revision 3: a view referencing a missing field. Odoo exits 255 and rolls back; the release stops at
-    // migrate, names the backup to restore, and does not record the revision.
-    cpSync(path.join(ODOO_DOUBLE_FIXTURE_ADDONS, "_variants", "bad-view-field", "lab_demo"), path.join(addons, "lab_demo"), { recursive: true });
-    const v3 = await gitRepo.commit("lab_demo: broken view");
-    const failed = await deploy({ ...common, revision: v3 });
-    expect(failed.ok).toBe(false);
-    expect(failed.stoppedAt).toBe("migrate");
-    expect(failed.migrate?.exitCode).toBe(255);
-    expect(lines.some((l) => l.startsWith(`to go back: odoo-deploy restore ${failed.backup!.path!}`))).toBe(true);
-    const after = await pg.query<{ value: string }>("SELECT value FROM ir_config_parameter WHERE key = $1", [DEPLOYED_REVISION_KEY], db.name);
-    expect(after[0]!.value).toBe(v2);
+    // A newer good deploy: retention (keep 1) drops the older rollback point, keeps the newest of each kind.
+    const v4 = await env.commit("good");
+    const newer = await release({ ...common, revision: v4 });
+    expect(newer.ok).toBe(true);
+    const journal = new DeployJournal(env.backupDir);
+    const [first, , last] = await journal.list();
+    expect(first!.rollbackPointDropped).toBeTruthy();
+    const names = (await pg.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE $1 ORDER BY 1", [`${db.name}\\_%`])).map((x) => x.d);
+    expect(names).toEqual([bad.rollback ? (await journal.load(bad.id)).failedDatabase : "", last!.rollbackPoint!.database].sort());
+
+    // The rollback point no longer fits the code it would start (a module changed in it by hand): refused.
+    await pg.query("UPDATE ir_module_module SET latest_version = '16.0.9.9.9' WHERE name = 'lab_extra'", [], last!.rollbackPoint!.database);
+    const refused = await rollbackDeploy({ dbUrl: db.url, backupDir: env.backupDir, service, healthUrl });
+    expect(refused).toMatchObject({ ok: false, rolledBack: false, failure: { step: "fit", code: "ROLLBACK_MISFIT" } });
+    expect(refused.failure?.message).toContain("lab_extra is 16.0.9.9.9 in the rollback point, the previous code ran 16.0.1.3");
+    expect(sd.startedRevision("odoo")).toBe(v4);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    await service.stop();
+    env.cleanup();
   }
 });
-

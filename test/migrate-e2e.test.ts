@@ -119,6 +119,32 @@ function scenarios(name: string, test: RunnerTest) {
       }
     });
 
+    test("without local addons paths, versions are checked from the addons_path of the Odoo config, read on the Odoo host", async ({ pg: pgc, db, runner }) => {
+      const s = await setUp(pgc, db);
+      try {
+        s.addons.applyVariant("version-bump");
+        const { localAddonsPaths: _local, ...viaConfig } = s.base;
+        const r = await migrateModules({ ...viaConfig, runner, update: ["lab_demo"] });
+        expect(r.ok, r.reasons.join("\n")).toBe(true);
+        expect(r.checks.find((c) => c.name === "module-versions")).toMatchObject({ status: "ok", detail: expect.stringMatching(/^2 module\(s\) at their manifest version/) });
+        expect(r.modules).toEqual(
+          expect.arrayContaining([
+            { name: "lab_demo", state: "installed", latestVersion: "16.0.1.3.0", expectedVersion: "16.0.1.3.0", reason: "update" },
+            { name: "lab_extra", state: "installed", latestVersion: "16.0.1.3", expectedVersion: "16.0.1.3", reason: "dependent" },
+          ]),
+        );
+        // A manifest of an updated module that Odoo cannot read is named by file and line.
+        writeFileSync(path.join(s.addons.path, "lab_extra/__manifest__.py"), "{'name': 'x', 'version': 1.3.3}\n");
+        const broken = await migrateModules({ ...viaConfig, runner, update: ["lab_extra"] });
+        expect(broken.checks.find((c) => c.name === "module-versions")).toMatchObject({
+          status: "failed",
+          detail: expect.stringContaining("lab_extra: its manifest cannot be read ("),
+        });
+      } finally {
+        s.cleanup();
+      }
+    });
+
     test("a misspelled module name (odoo-bin exits 0) is not ok, named by the log and the database", async ({ pg: pgc, db, runner }) => {
       const s = await setUp(pgc, db);
       try {
@@ -236,7 +262,8 @@ scenarios(
 scenarios(
   "Docker (one-off container of an image holding only node)",
   runnerTest(async ({ docker, pg: pgc }, use) => {
-    const image = await docker.nodeImage();
+    // cat: migrate reads the Odoo config and manifests on the Odoo host through the runner.
+    const image = await docker.nodeImage({ binaries: ["/bin/cat"] });
     const envDir = mkdtempSync(path.join(os.tmpdir(), "od-migrate-env-"));
     const envFile = path.join(envDir, "odoo.env");
     writeFileSync(envFile, `${Object.entries(pgEnv(pgc)).map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
