@@ -56,6 +56,7 @@ export { odooPreset } from "./presets/odoo.js";
 // Every event of the package, as one union keyed by `type`
 export type { AnonymizerEvent } from "./events.js";
 
+export { refreshStaging } from "./refresh/refresh-staging.js";
 // Staging refresh (issue 19): types shared by the refresh and the parts it composes
 export {
   FILESTORE_POLICIES,
