@@ -122,5 +122,5 @@ const BENCH_TABLES: Record<string, string> = {
   res_partner: "e03849878121cfd25cbc8e06d9ad5c37",
   res_users: "5904165f9fa7315ff92cbba37569ff11",
 };
-const BENCH_STREAM = "e1380f5c7fc2e3d59e43fdf4e77a88fc9ff90c76ee0c4499b00e7b4bdfb4c500";
+const BENCH_STREAM = "2cb0c1c2315a653e2af523c036faef2f55cdf4407898805b643345278641cf14";
 const LAB = { tables: 180, digest: "dac516d26453a20c30702257fd9f27c7ffdadde1e57bb60402e201caf69d31c4" };
