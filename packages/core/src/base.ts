@@ -36,6 +36,7 @@ export {
   libpqEnv,
   conninfoDatabase,
   quoteIdent,
+  quoteLiteral,
   type Queryable,
   type ConnectOptions,
   type DbUrlParts,

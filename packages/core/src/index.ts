@@ -185,6 +185,7 @@ export {
   type SwapRecoveryEvent,
 } from "./db/recoverable-swap.js";
 export { newRunId, isRunId, compactTimestamp } from "./util/run-id.js";
+export { atomicWriteJson, pathExists } from "./util/durable-files.js";
 export { typedFsError } from "./backup/files.js";
 export { filestorePerms, FilestoreEntries, type FilestorePerms, type FilestoreContents } from "./backup/filestore.js";
 

@@ -134,6 +134,12 @@ export interface RefreshStagingOptions extends RulesSource {
   keep?: number;
   /** How the staging Odoo is stopped and started. */
   service: ServiceControl;
+  /**
+   * Run `odoo-bin neutralize` on the copy (default true). `false` leaves production's mail servers, crons and
+   * payment providers active on staging, and is said in the report's warnings: for benchmarks and databases
+   * that are neutralized by the user's own `postSqlFile`.
+   */
+  neutralize?: boolean;
   /** Where odoo-bin neutralize runs (default local), and how. */
   odooRunner?: CommandRunner;
   odooBin?: string | string[];

@@ -10,8 +10,11 @@ export type VerifyEvent = { type: "anonymize:verify"; table: string; column?: st
 
 /** Options of {@link verifyAnonymization}. */
 export interface VerifyAnonymizationOptions extends RulesSource {
-  /** The original database. */
-  sourceUrl: string;
+  /**
+   * The original database. Without it (a copy restored from a backup, whose original is on another network) only
+   * the canaries are searched, and the report says so.
+   */
+  sourceUrl?: string;
   /** The anonymized copy to scan. */
   targetUrl: string;
   /** Values that must appear nowhere in the target (searched as substrings in every text-like column). */
@@ -62,7 +65,7 @@ const NOT_SCANNED = new Set(["keep", "noise", "switch", "regex"]);
 export async function verifyAnonymization(options: VerifyAnonymizationOptions): Promise<VerifyReport> {
   const start = performance.now();
   throwIfAborted(options.signal);
-  parseDbUrl(options.sourceUrl);
+  if (options.sourceUrl !== undefined) parseDbUrl(options.sourceUrl);
   parseDbUrl(options.targetUrl);
   const rules = resolveRulesSource(options);
   const minLength = options.minLength ?? 6;
@@ -72,10 +75,14 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
   let scannedColumns = 0;
   let scannedValues = 0;
   const conn = { signal: options.signal, applicationName: "odoo-deploy anonymize verify" };
-  await withClient(options.sourceUrl, async (source) => {
-    await withClient(options.targetUrl, async (target) => {
-      const plan = buildPlan(await readCatalog(source), rules);
+  const sourceUrl = options.sourceUrl;
+  const scan = async (target: pg.Client, source: pg.Client | undefined) => {
       const targetCatalog = await readCatalog(target);
+      if (!source) {
+        if (options.canaries?.length) await scanCanaries(target, targetCatalog.tables, options.canaries, leaks);
+        return;
+      }
+      const plan = buildPlan(await readCatalog(source), rules);
       const inTarget = new Map(targetCatalog.tables.map((t) => [t.ruleName, new Set(t.columns.map((c) => c.name))]));
       const work = plan.tables.flatMap((t) =>
         t.plan.action !== "copy" ? [] : t.columns.filter((c) => !NOT_SCANNED.has(strategyName(c.rule)) && inTarget.get(t.info.ruleName)?.has(c.name)).map((c) => ({ t, c })),
@@ -110,13 +117,16 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
         options.onEvent?.({ type: "anonymize:verify", table: t.info.ruleName, column: c.name, done, total: work.length, fraction: done / work.length });
       }
       if (options.canaries?.length) await scanCanaries(target, targetCatalog.tables, options.canaries, leaks);
-    }, conn);
-  }, { ...conn, readOnly: true });
+  };
+  if (sourceUrl === undefined) await withClient(options.targetUrl, (target) => scan(target, undefined), conn);
+  else await withClient(sourceUrl, (source) => withClient(options.targetUrl, (target) => scan(target, source), conn), { ...conn, readOnly: true });
   const originals = leaks.filter((l) => l.kind === "original");
   const canaries = leaks.filter((l) => l.kind === "canary");
   const describe = (ls: Leak[]) => ls.map((l) => `${l.table}.${l.column}: ${l.count} row(s)${l.canary !== undefined ? ` (canary #${l.canary + 1})` : ""}`).join(", ");
   const checks: Check[] = [
-    originals.length === 0
+    sourceUrl === undefined
+      ? { name: "original-values", status: "skipped", detail: "no source database to compare with (a backup source): only the canaries were searched" }
+      : originals.length === 0
       ? { name: "original-values", status: "ok", detail: `${scannedValues} original value(s) of ${scannedColumns} transformed column(s) searched (values of ${minLength}+ characters)${sampled.length ? `; sampled: ${sampled.join(", ")}` : ""}` }
       : { name: "original-values", status: "failed", detail: `original values found: ${describe(originals)}` },
     !options.canaries?.length
@@ -128,7 +138,7 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
   return {
     ok: leaks.length === 0,
     durationMs: durationSince(start),
-    source: redactUrl(options.sourceUrl),
+    source: sourceUrl === undefined ? "" : redactUrl(sourceUrl),
     target: redactUrl(options.targetUrl),
     checks,
     leaks,

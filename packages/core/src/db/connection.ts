@@ -237,3 +237,14 @@ export function conninfoDatabase(name: string): string {
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/**
+ * An SQL string literal that reads the same whatever `standard_conforming_strings` is (as quote_literal does),
+ * for the statements that take no parameters (COMMENT ON, CREATE DATABASE).
+ *
+ * @example await client.query(`COMMENT ON DATABASE ${quoteIdent(db)} IS ${quoteLiteral(text)}`);
+ */
+export function quoteLiteral(s: string): string {
+  const body = s.replace(/'/g, "''");
+  return s.includes("\\") ? `E'${body.replace(/\\/g, "\\\\")}'` : `'${body}'`;
+}

@@ -11,7 +11,7 @@ import os from "node:os";
 import type pg from "pg";
 import { OdooDeployError, UsageError } from "../errors.js";
 import { currentOwner, ownerMayBeRunning, parseOwner, type ProcessOwner } from "../util/process-owner.js";
-import { connect, quoteIdent, typedQueryError, withDatabase, type Queryable } from "./connection.js";
+import { connect, quoteIdent, quoteLiteral, typedQueryError, withDatabase, type Queryable } from "./connection.js";
 import { MAX_IDENTIFIER_BYTES } from "./swap.js";
 
 const MARKER_PREFIX = "odoo-deploy temporary database: ";
@@ -192,12 +192,6 @@ function parseMarker(comment: string): TemporaryDatabaseMarker | undefined {
 /** The claim of a temporary database: a fixed class and 32 bits of its name's hash (collisions keep databases, never drop them). */
 function claimKey(name: string): [number, number] {
   return [CLAIM_CLASS, createHash("sha256").update(name).digest().readInt32BE(0)];
-}
-
-/** An SQL string literal that reads the same whatever `standard_conforming_strings` is (as quote_literal does). */
-function quoteLiteral(s: string): string {
-  const body = s.replace(/'/g, "''");
-  return s.includes("\\") ? `E'${body.replace(/\\/g, "\\\\")}'` : `'${body}'`;
 }
 
 async function sql<R extends pg.QueryResultRow>(client: Queryable, text: string, values: unknown[], what: string): Promise<R[]> {

@@ -1,0 +1,162 @@
+/**
+ * The staging refresh end to end: the real Odoo 16 lab database and filestore as production, the Odoo test double
+ * as the staging service. A good refresh replaces staging (healthy, neutralized, its URL set, no leak, files per
+ * policy); a refresh failing at each step leaves the old staging table by table and file by file as it was, and
+ * serving.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { refreshStaging, type RefreshStagingOptions } from "@odoo-deploy/anonymizer";
+import type { PgCluster } from "@odoo-deploy/testkit";
+import { expect, test } from "@odoo-deploy/testkit/vitest";
+import { createStagingEnv, OLD_STAGING_MARKER, type StagingEnv } from "./support/staging-env.js";
+
+const SECRET = "refresh-test-secret";
+
+function options(env: StagingEnv, extra: Partial<RefreshStagingOptions> = {}): RefreshStagingOptions {
+  return {
+    sourceUrl: env.prod.url,
+    targetUrl: env.staging.url,
+    preset: "odoo",
+    secret: SECRET,
+    jobs: 2,
+    baseUrl: "https://staging.example.com",
+    service: env.service,
+    healthUrl: env.url,
+    healthTimeoutMs: 20_000,
+    odooBin: env.odooBin,
+    odooConfig: env.odooConfig,
+    odooEnv: env.odooEnv,
+    sourceFilestore: env.prodFilestore,
+    targetFilestore: env.stagingFilestore,
+    journalDir: path.join(env.work, "journal"),
+    ...extra,
+  };
+}
+
+const param = async (pg: PgCluster, db: string, key: string) => (await pg.query<{ value: string }>("SELECT value FROM ir_config_parameter WHERE key = $1", [key], db))[0]?.value;
+
+test("a refresh from the live lab database replaces staging: healthy, neutralized, URL set, no leak, placeholder files", { timeout: 600_000 }, async ({ pg, labDb }) => {
+  const env = await createStagingEnv(pg, labDb);
+  try {
+    const r = await refreshStaging(options(env, { canaries: ["jane.doe.canary@nowhere.example"] }));
+    expect(r.failure).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(r.steps.map((s) => [s.name, s.status])).toEqual([
+      ["lock", "ok"],
+      ["recover", "ok"],
+      ["rules", "ok"],
+      ["copy", "ok"],
+      ["neutralize", "ok"],
+      ["settings", "ok"],
+      ["filestore", "ok"],
+      ["verify", "ok"],
+      ["swap", "ok"],
+      ["health", "ok"],
+      ["keep", "ok"],
+    ]);
+    expect(r.replaced).toBe(true);
+    expect(r.swappedBack).toBe(false);
+    expect(r.url).toBe("https://staging.example.com");
+    expect(r.rows).toBeGreaterThan(1000);
+    expect(r.verify?.leaks).toEqual([]);
+    expect(r.downtimeMs).toBeGreaterThan(0);
+    const db = env.staging.name;
+    expect(await param(pg, db, "staging.marker")).toBeUndefined();
+    expect(await param(pg, db, "database.is_neutralized")).toBe("true");
+    expect(await param(pg, db, "web.base.url")).toBe("https://staging.example.com");
+    expect(await param(pg, db, "web.base.url.freeze")).toBe("True");
+    // Nobody's e-mail, phone or street came along.
+    const originals = await pg.query<{ email: string | null; phone: string | null; street: string | null }>("SELECT email, phone, street FROM res_partner", [], labDb.name);
+    const copied = await pg.query<{ email: string | null; phone: string | null; street: string | null }>("SELECT email, phone, street FROM res_partner", [], db);
+    for (const k of ["email", "phone", "street"] as const) {
+      const before = new Set(originals.map((p) => p[k]).filter((v): v is string => !!v && v.length > 5));
+      expect(copied.filter((p) => p[k] && before.has(p[k])).map((p) => p[k]), k).toEqual([]);
+    }
+    // Every file the new staging references is there, named by its content, and none is a production file.
+    const prodFiles = new Set(Object.values(fileHashes(env.prodFilestore.dir, await referenced(pg, labDb.name))));
+    const refs = await referenced(pg, db);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const [ref, sha] of Object.entries(fileHashes(env.stagingFilestore.dir, refs))) {
+      expect(sha, ref).toBe(path.basename(ref));
+      expect(prodFiles.has(sha), ref).toBe(false);
+    }
+    // The old staging is kept aside (keep 1) with its filestore, and serves nothing.
+    expect(r.asideDatabase).toMatch(new RegExp(`^${db}_before_`));
+    expect(await param(pg, r.asideDatabase!, "staging.marker")).toBe(OLD_STAGING_MARKER);
+    expect(existsSync(path.join(path.dirname(env.stagingFilestore.dir), r.asideDatabase!, "ab"))).toBe(true);
+    expect(await env.healthy()).toBe(true);
+
+    // A second refresh puts the first refresh's staging aside; the hand-made one is never dropped by `keep`.
+    const again = await refreshStaging(options(env, { keep: 0 }));
+    expect(again.ok, JSON.stringify(again.failure)).toBe(true);
+    expect(again.dropped).toEqual([expect.stringMatching(new RegExp(`^${db}_before_`))]);
+    expect(await env.stagingDatabases()).toEqual([db, r.asideDatabase].sort());
+  } finally {
+    await env.cleanup();
+  }
+});
+
+/** Failures injected at each step, each for real (a bad rules file, a failing odoo-bin, SQL that fails…). */
+const FAILURES: { step: string; swappedBack: boolean; options: (env: StagingEnv) => Partial<RefreshStagingOptions>; source?: [string, string] }[] = [
+  // Production grew a column nobody classified: refused before anything is copied.
+  { step: "rules", swappedBack: false, options: () => ({}), source: ["ALTER TABLE res_partner ADD COLUMN x_private_note text", "ALTER TABLE res_partner DROP COLUMN x_private_note"] },
+  // A constraint that production's streets satisfy and no fake street does: the copy fails while loading.
+  {
+    step: "copy",
+    swappedBack: false,
+    options: () => ({}),
+    source: [
+      "DO $$ BEGIN EXECUTE format('ALTER TABLE res_partner ADD CONSTRAINT real_streets CHECK (street IS NULL OR street = ANY (%L::varchar[]))', (SELECT array_agg(DISTINCT street) FROM res_partner WHERE street IS NOT NULL)); END $$",
+      "ALTER TABLE res_partner DROP CONSTRAINT real_streets",
+    ],
+  },
+  { step: "neutralize", swappedBack: false, options: () => ({ odooBin: ["false"] }) },
+  { step: "settings", swappedBack: false, options: (env) => ({ postSqlFile: sqlFile(env, "UPDATE res_partner SET name = 'x'; SELECT 1/0;") }) },
+  { step: "verify", swappedBack: false, options: () => ({ canaries: ["sale_management"] }) },
+  // The new staging is broken (its module table gone): unhealthy after the swap, so it is swapped back.
+  { step: "health", swappedBack: true, options: (env) => ({ postSqlFile: sqlFile(env, "DROP TABLE ir_module_module CASCADE;"), healthTimeoutMs: 3_000 }) },
+];
+
+test("a refresh failing at each step leaves the old staging byte-identical and serving", { timeout: 900_000 }, async ({ pg, labDb }) => {
+  const env = await createStagingEnv(pg, labDb);
+  try {
+    const before = await env.fingerprint();
+    for (const f of FAILURES) {
+      if (f.source) await pg.query(f.source[0], [], labDb.name);
+      const r = await refreshStaging(options(env, f.options(env)));
+      if (f.source) await pg.query(f.source[1], [], labDb.name);
+      expect(r.ok, f.step).toBe(false);
+      expect(r.failure?.step, f.step).toBe(f.step);
+      expect(r.replaced, f.step).toBe(false);
+      expect(r.swappedBack, f.step).toBe(f.swappedBack);
+      expect(await env.fingerprint(), f.step).toEqual(before);
+      expect(await env.healthy(), f.step).toBe(true);
+      expect(await env.stagingDatabases(), f.step).toEqual([env.staging.name]);
+      expect(env.filestoreSiblings(), f.step).toEqual([]);
+    }
+  } finally {
+    await env.cleanup();
+  }
+});
+
+function sqlFile(env: StagingEnv, sql: string): string {
+  const file = path.join(env.work, `post-${createHash("sha1").update(sql).digest("hex").slice(0, 8)}.sql`);
+  writeFileSync(file, sql);
+  return file;
+}
+
+async function referenced(pg: PgCluster, db: string): Promise<string[]> {
+  return (await pg.query<{ f: string }>("SELECT DISTINCT store_fname AS f FROM ir_attachment WHERE store_fname IS NOT NULL ORDER BY 1", [], db)).map((r) => r.f);
+}
+
+/** sha1 of each referenced file under `dir` (missing files are left out). */
+function fileHashes(dir: string, refs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const ref of refs) {
+    const p = path.join(dir, ref);
+    if (existsSync(p)) out[ref] = createHash("sha1").update(readFileSync(p)).digest("hex");
+  }
+  return out;
+}
