@@ -38,12 +38,13 @@ describe("placeholder files", () => {
 
   test("the validators catch damage (so the checks above can fail)", () => {
     const png = Buffer.from(placeholderOfKind("png").bytes);
-    png[20] ^= 1; // inside IHDR: its CRC no longer matches
+    const flip = (b: Buffer, i: number) => b.writeUInt8(b.readUInt8(i) ^ 1, i);
+    flip(png, 20); // inside IHDR: its CRC no longer matches
     expect(() => checkPng(png)).toThrow(/IHDR CRC/);
     const pdf = placeholderOfKind("pdf").bytes.toString("latin1").replace(/^(xref\n0 6\n0000000000 65535 f \n)0000000009/m, "$10000000010");
     expect(() => checkPdf(Buffer.from(pdf, "latin1"))).toThrow(/xref offset of object 1/);
     const zip = Buffer.from(placeholderOfKind("docx").bytes);
-    zip[zip.indexOf("<w:t>") + 6] ^= 1;
+    flip(zip, zip.indexOf("<w:t>") + 6);
     expect(() => checkZip(zip)).toThrow(/CRC of word\/document.xml/);
     const jpeg = placeholderOfKind("jpeg").bytes.subarray(0, -1);
     expect(() => checkJpeg(jpeg)).toThrow(/EOI/);

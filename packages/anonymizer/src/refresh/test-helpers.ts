@@ -3,8 +3,10 @@
  * formats, written from the formats' specifications and independent of the code that builds them (zlib's own
  * inflate and CRC-32 check the PNG and zip parts).
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { crc32, inflateSync } from "node:zlib";
 
@@ -240,4 +242,20 @@ export function checkPlaceholderBytes(kind: string, bytes: Buffer): void {
 
 export function readBytes(p: string): Buffer {
   return readFileSync(p);
+}
+
+/**
+ * The lab filestore (../shared/odoo16-lab/filestore-odoo_prod.tar.gz) unpacked under `base` (another filesystem,
+ * e.g. /dev/shm, to see copies instead of hard links).
+ */
+export function labFilestore(shared: string, base = os.tmpdir()): { dir: string; cleanup: () => void } {
+  const root = mkdtempSync(path.join(base, "lab-fs-"));
+  execFileSync("tar", ["-xzf", path.join(shared, "odoo16-lab/filestore-odoo_prod.tar.gz"), "-C", root]);
+  return { dir: path.join(root, "odoo_prod"), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** A temp directory; the target directory of a test is a path inside it that does not exist yet. */
+export function tempDir(prefix: string, base = os.tmpdir()): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(base, prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
