@@ -360,13 +360,17 @@ describe("stageFilestore on a small ir_attachment", () => {
       const perms = { rootMode: 0o750, dirMode: 0o750, fileMode: 0o640, source: "test" };
       const r = await stageFilestore({ policy: "all", dbUrl: db.url, targetDir, source: { dir: src.dir }, perms, onEvent: (e) => events.push(e) });
       expect(r).toMatchObject({ ok: true, attachments: 4500, copied: 3, linked: 3 });
-      expect(events.filter((e) => e.type === "refresh:progress").map((e) => (e as { done: number }).done)).toEqual([0, 2000, 4000, 4500]);
+      // `all` counts distinct files
+      expect(events.filter((e) => e.type === "refresh:progress").map((e) => [(e as { done: number }).done, (e as { total: number }).total])).toEqual([[0, 3], [3, 3]]);
       expect(statSync(targetDir).mode & 0o777).toBe(0o750);
       expect(statSync(path.join(targetDir, files[0]!.fname)).mode & 0o777).toBe(0o644); // the source's inode, untouched
 
       const out2 = path.join(out.dir, "t2");
-      const p = await stageFilestore({ policy: "placeholders", dbUrl: db.url, targetDir: out2, perms });
+      events.length = 0;
+      const p = await stageFilestore({ policy: "placeholders", dbUrl: db.url, targetDir: out2, perms, onEvent: (e) => events.push(e) });
       expect(p).toMatchObject({ placeholders: 4500, placeholderFiles: 2 });
+      // row by row, in pages of 2000
+      expect(events.filter((e) => e.type === "refresh:progress").map((e) => (e as { done: number }).done)).toEqual([0, 2000, 4000, 4500]);
       for (const f of filesUnder(out2).values()) expect(statSync(f).mode & 0o777).toBe(0o640);
       for (const d of readdirSync(out2)) expect(statSync(path.join(out2, d)).mode & 0o777).toBe(0o750);
       expectFilesOfRows(out2, await fileRows(pg, db.name));

@@ -67,6 +67,11 @@ interface AttachmentRow {
  * For every policy, Odoo's generated asset bundles are deleted (staging regenerates them). A referenced file the
  * source lacks is counted in `missing` and its row kept: not fatal, production has it missing too.
  *
+ * Progress: `refresh:progress` events (phase `filestore`, unit `files`) counting attachments, or distinct files
+ * under `all`; a `refresh:warning` when files are missing. Values read from the database are only ever used as
+ * query parameters or, once checked to be plain relative names, as paths below the two directories — never in a
+ * shell (the runner gets argv).
+ *
  * `targetDir` must not exist; it is created mode 0700 (or `perms.rootMode` once complete). On any failure or abort
  * the transaction is rolled back and `targetDir` is removed again: the caller finds either a complete
  * directory with a committed database, or no directory and an unchanged database.
@@ -138,67 +143,27 @@ export async function stageFilestore(options: StageFilestoreOptions): Promise<St
     check("asset-bundles", "ok", `${report.assetBundlesRemoved} generated asset bundles removed (staging regenerates them)`, t);
 
     t = performance.now();
-    const total = Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM ir_attachment WHERE store_fname IS NOT NULL OR db_datas IS NOT NULL")).rows[0]!.n);
     const writer = new TargetWriter(targetDir, options.perms, report);
-    const sourceFiles = sourceDir ? new SourceFiles(sourceDir, runner, writer, report, signal) : undefined;
     const missing = new Set<string>();
-    const noteMissing = (fname: string) => {
-      if (missing.has(fname)) return;
-      missing.add(fname);
-      if (report.missingFiles.length < MISSING_LISTED) report.missingFiles.push(fname);
+    const ctx: Stage = {
+      client,
+      report,
+      writer,
+      source: sourceDir ? new SourceFiles(sourceDir, runner, writer, report, signal) : undefined,
+      policy,
+      signal,
+      noteMissing: (fname) => {
+        if (missing.has(fname)) return;
+        missing.add(fname);
+        if (report.missingFiles.length < MISSING_LISTED) report.missingFiles.push(fname);
+      },
+      progress: progressEmitter(emit),
     };
-    const rate = { began: performance.now() };
-    let lastId = 0;
-    let done = 0;
-    emit({ type: "refresh:progress", phase: "filestore", done: 0, total, unit: "files" });
-    for (;;) {
-      throwIfAborted(signal);
-      const rows = (await client.query<AttachmentRow>(
-        `SELECT id, store_fname, mimetype, name, res_model, res_field, public, db_datas IS NOT NULL AS in_db
-           FROM ir_attachment WHERE id > $1 AND (store_fname IS NOT NULL OR db_datas IS NOT NULL) ORDER BY id LIMIT $2`,
-        [lastId, PAGE],
-      )).rows;
-      if (rows.length === 0) break;
-      lastId = rows[rows.length - 1]!.id;
-      // Rows of one page grouped by what they become, so each group is one UPDATE.
-      const toFilePlaceholder = new Map<Placeholder, number[]>();
-      const toDbPlaceholder = new Map<Placeholder, number[]>();
-      const toClear: number[] = [];
-      const originals = new Set<string>();
-      for (const row of rows) {
-        const keep = policy === "all" || (policy === "public" && isPublicContent(row));
-        if (row.store_fname !== null) {
-          if (policy === "none") noteMissing(row.store_fname);
-          else if (keep) originals.add(row.store_fname);
-          else push(toFilePlaceholder, placeholderFor({ mimetype: row.mimetype, name: row.name, resModel: row.res_model }), row.id);
-        } else if (row.in_db) {
-          if (policy === "none") toClear.push(row.id);
-          else if (!keep) push(toDbPlaceholder, placeholderFor({ mimetype: row.mimetype, name: row.name, resModel: row.res_model }), row.id);
-        }
-      }
-      for (const [p, ids] of toFilePlaceholder) {
-        await writer.placeholder(p);
-        // db_datas too: a row with both (not written by Odoo, but possible) must not keep its original bytes.
-        await client.query("UPDATE ir_attachment SET store_fname = $1, checksum = $2, file_size = $3, db_datas = NULL WHERE id = ANY($4::int[])", [p.storeFname, p.sha1, p.bytes.length, ids]);
-        report.placeholders += ids.length;
-      }
-      for (const [p, ids] of toDbPlaceholder) {
-        await client.query("UPDATE ir_attachment SET db_datas = $1, checksum = $2, file_size = $3 WHERE id = ANY($4::int[])", [p.bytes, p.sha1, p.bytes.length, ids]);
-        report.databaseAttachmentsReplaced += ids.length;
-      }
-      if (toClear.length > 0) {
-        await client.query("UPDATE ir_attachment SET db_datas = NULL, checksum = NULL, file_size = 0 WHERE id = ANY($1::int[])", [toClear]);
-        report.databaseAttachmentsCleared += toClear.length;
-      }
-      if (sourceFiles && originals.size > 0) {
-        for (const fname of await sourceFiles.bring([...originals])) noteMissing(fname);
-      }
-      done += rows.length;
-      report.attachments = done;
-      const secs = (performance.now() - rate.began) / 1000;
-      emit({ type: "refresh:progress", phase: "filestore", done, total, unit: "files", ...(secs > 0 ? { perSec: Math.round(done / secs) } : {}) });
-    }
-    report.missing = missing.size;
+    report.attachments = Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM ir_attachment WHERE store_fname IS NOT NULL OR db_datas IS NOT NULL")).rows[0]!.n);
+    if (policy === "none") await stageNone(ctx);
+    else if (policy === "all") await stageAll(ctx);
+    else await stageByRow(ctx);
+    report.missing = policy === "none" ? report.missing : missing.size;
     check(
       "attachments",
       "ok",
@@ -227,6 +192,114 @@ export async function stageFilestore(options: StageFilestoreOptions): Promise<St
     throw e;
   } finally {
     await client.end().catch(() => {});
+  }
+}
+
+/** What the three ways of staging share. */
+interface Stage {
+  client: pg.Client;
+  report: StageFilestoreReport;
+  writer: TargetWriter;
+  source: SourceFiles | undefined;
+  policy: StageFilestoreOptions["policy"];
+  signal: AbortSignal | undefined;
+  noteMissing: (fname: string) => void;
+  progress: (done: number, total: number) => void;
+}
+
+function progressEmitter(emit: (e: RefreshEvent) => void): (done: number, total: number) => void {
+  const began = performance.now();
+  return (done, total) => {
+    const secs = (performance.now() - began) / 1000;
+    emit({ type: "refresh:progress", phase: "filestore", done, total, unit: "files", ...(done > 0 && secs > 0 ? { perSec: Math.round(done / secs) } : {}) });
+  };
+}
+
+/**
+ * `none`: nothing to write; the referenced files are counted by the database (distinct names), and the contents
+ * stored in the database are emptied in one statement.
+ */
+async function stageNone(s: Stage): Promise<void> {
+  const { client, report } = s;
+  s.progress(0, report.attachments);
+  report.missing = Number((await client.query<{ n: string }>("SELECT count(DISTINCT store_fname) AS n FROM ir_attachment WHERE store_fname IS NOT NULL")).rows[0]!.n);
+  report.missingFiles = (await client.query<{ f: string }>("SELECT DISTINCT store_fname AS f FROM ir_attachment WHERE store_fname IS NOT NULL ORDER BY 1 LIMIT $1", [MISSING_LISTED])).rows.map((r) => r.f);
+  const cleared = await client.query(
+    `UPDATE ir_attachment SET db_datas = NULL,
+            checksum = CASE WHEN store_fname IS NULL THEN NULL ELSE checksum END,
+            file_size = CASE WHEN store_fname IS NULL THEN 0 ELSE file_size END
+      WHERE db_datas IS NOT NULL`,
+  );
+  report.databaseAttachmentsCleared = cleared.rowCount ?? 0;
+  s.progress(report.attachments, report.attachments);
+}
+
+/**
+ * `all`: the rows stay as they are; each distinct file name once, read in name order by keyset (store_fname is
+ * indexed by Odoo), so no set of a million names is held here. Progress counts files.
+ */
+async function stageAll(s: Stage): Promise<void> {
+  const { client } = s;
+  const total = Number((await client.query<{ n: string }>("SELECT count(DISTINCT store_fname) AS n FROM ir_attachment WHERE store_fname IS NOT NULL")).rows[0]!.n);
+  s.progress(0, total);
+  let last = "";
+  let done = 0;
+  for (;;) {
+    throwIfAborted(s.signal);
+    const names = (await client.query<{ f: string }>(
+      "SELECT DISTINCT store_fname AS f FROM ir_attachment WHERE store_fname IS NOT NULL AND store_fname > $1 ORDER BY 1 LIMIT $2",
+      [last, PAGE],
+    )).rows.map((r) => r.f);
+    if (names.length === 0) break;
+    last = names[names.length - 1]!;
+    for (const fname of await s.source!.bring(names, { distinct: true })) s.noteMissing(fname);
+    done += names.length;
+    s.progress(done, total);
+  }
+}
+
+/** `placeholders` and `public`: row by row (keyset on id), each page's rows grouped into one UPDATE per outcome. */
+async function stageByRow(s: Stage): Promise<void> {
+  const { client, report, writer } = s;
+  const total = report.attachments;
+  let lastId = 0;
+  let done = 0;
+  s.progress(0, total);
+  for (;;) {
+    throwIfAborted(s.signal);
+    const rows = (await client.query<AttachmentRow>(
+      `SELECT id, store_fname, mimetype, name, res_model, res_field, public, db_datas IS NOT NULL AS in_db
+         FROM ir_attachment WHERE id > $1 AND (store_fname IS NOT NULL OR db_datas IS NOT NULL) ORDER BY id LIMIT $2`,
+      [lastId, PAGE],
+    )).rows;
+    if (rows.length === 0) break;
+    lastId = rows[rows.length - 1]!.id;
+    const toFilePlaceholder = new Map<Placeholder, number[]>();
+    const toDbPlaceholder = new Map<Placeholder, number[]>();
+    const originals = new Set<string>();
+    for (const row of rows) {
+      const keep = s.policy === "public" && isPublicContent(row);
+      const placeholder = () => placeholderFor({ mimetype: row.mimetype, name: row.name, resModel: row.res_model });
+      if (row.store_fname !== null) {
+        if (keep) originals.add(row.store_fname);
+        else push(toFilePlaceholder, placeholder(), row.id);
+      } else if (row.in_db && !keep) {
+        push(toDbPlaceholder, placeholder(), row.id);
+      }
+    }
+    for (const [p, ids] of toFilePlaceholder) {
+      await writer.placeholder(p);
+      // db_datas too: a row with both (not written by Odoo, but possible) must not keep its original bytes.
+      await client.query("UPDATE ir_attachment SET store_fname = $1, checksum = $2, file_size = $3, db_datas = NULL WHERE id = ANY($4::int[])", [p.storeFname, p.sha1, p.bytes.length, ids]);
+      report.placeholders += ids.length;
+    }
+    for (const [p, ids] of toDbPlaceholder) {
+      await client.query("UPDATE ir_attachment SET db_datas = $1, checksum = $2, file_size = $3 WHERE id = ANY($4::int[])", [p.bytes, p.sha1, p.bytes.length, ids]);
+      report.databaseAttachmentsReplaced += ids.length;
+    }
+    if (originals.size > 0) for (const fname of await s.source!.bring([...originals])) s.noteMissing(fname);
+    done += rows.length;
+    s.progress(done, total);
   }
 }
 
@@ -351,10 +424,13 @@ class SourceFiles {
     private readonly signal?: AbortSignal,
   ) {}
 
-  /** Brings the files not brought yet; returns those the source does not have. */
-  async bring(fnames: string[]): Promise<string[]> {
-    const todo = fnames.filter((f) => !this.brought.has(f));
-    for (const f of todo) this.brought.add(f);
+  /**
+   * Brings the files not brought yet; returns those the source does not have. `distinct`: the caller guarantees
+   * names never repeat across calls (then none is remembered).
+   */
+  async bring(fnames: string[], { distinct = false } = {}): Promise<string[]> {
+    const todo = distinct ? fnames : fnames.filter((f) => !this.brought.has(f));
+    if (!distinct) for (const f of todo) this.brought.add(f);
     const missing: string[] = [];
     // Local files: many at once (the kernel does the work); through a runner, a few processes at a time.
     await eachLimit(todo, this.runner ? 4 : 16, async (fname) => {
