@@ -70,3 +70,6 @@ export {
   type RefreshReport,
   type RefreshEvent,
 } from "./refresh/types.js";
+// Staging refresh (issue 19): the filestore by policy, and the placeholder files it writes
+export { stageFilestore } from "./refresh/filestore-policy.js";
+export { placeholderFor, placeholderKind, placeholderOfKind, type Placeholder, type PlaceholderKind, type PlaceholderInput } from "./refresh/placeholders.js";

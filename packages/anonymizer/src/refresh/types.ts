@@ -8,6 +8,7 @@ import type {
   CommandRunner,
   EventHandler,
   FilestoreLocation,
+  FilestorePerms,
   HealthReport,
   NeutralizeReport,
   ReportBase,
@@ -80,8 +81,17 @@ export interface StageFilestoreOptions {
   dbUrl: string;
   /** Where the files go: created by stageFilestore (it must not exist); the swap's partial directory. */
   targetDir: string;
-  /** The source filestore; needed by `public` and `all` (and for assets bundles). Local unless a runner is given. */
+  /**
+   * The source filestore; needed by `public` and `all` (`placeholders` and `none` read nothing from it). Local
+   * unless a runner of another kind than `local` is given (then each file is streamed through it).
+   */
   source?: { dir: string; runner?: CommandRunner };
+  /**
+   * Owner and modes of what is written (e.g. core's filestorePerms of the staging filestore being replaced, so the
+   * staging Odoo reads the new one as it read the old one). Default: the running user, directories 0700, files
+   * 0600. Hard links keep their inode's owner and mode (changing them would change production's file).
+   */
+  perms?: FilestorePerms;
   signal?: AbortSignal;
   onEvent?: EventHandler<RefreshEvent>;
 }
@@ -90,17 +100,33 @@ export interface StageFilestoreOptions {
 export interface StageFilestoreReport extends ReportBase {
   policy: FilestorePolicy;
   checks: Check[];
-  /** Files written into targetDir. */
+  /** Files written into targetDir (placeholder files and originals). */
   files: number;
   bytes: number;
+  /** Attachments (rows with a `store_fname`) pointed at a placeholder file. */
   placeholders: number;
+  /** Distinct placeholder files written (one per kind used: the rows share them, as Odoo's dedup would). */
+  placeholderFiles: number;
   /** Originals copied (or hard-linked: `linked` of them). */
   copied: number;
   linked: number;
   /** Attachments whose data lives in the database (`db_datas`) replaced by placeholders. */
   databaseAttachmentsReplaced: number;
-  /** Referenced files the source did not have (reported, not fatal: production had them missing too). */
+  /** Attachments whose data lives in the database emptied (policy `none`). */
+  databaseAttachmentsCleared: number;
+  /** Attachments with content (a `store_fname` or `db_datas`) looked at, after the asset bundles were removed. */
+  attachments: number;
+  /** Odoo's generated asset bundles (`/web/assets/…` attachments of ir.ui.view) deleted: staging regenerates them. */
+  assetBundlesRemoved: number;
+  /**
+   * Distinct referenced files not in targetDir: absent from the source (`public`, `all`; reported, not fatal:
+   * production had them missing too), or not written at all (`none`).
+   */
   missing: number;
+  /** The first of them (at most 20), as `store_fname` values. */
+  missingFiles: string[];
+  /** Of the missing, store_fname values that are not plain relative paths (`..`, absolute): never used as paths. */
+  unsafeNames: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
