@@ -5,6 +5,7 @@ import {
   checkServiceHealth,
   defaultJournalDir,
   durationSince,
+  filestorePerms,
   fitDatabaseName,
   neutralizeDatabase,
   newRunId,
@@ -189,7 +190,9 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
       const source = o.sourceFilestore ? { dir: o.sourceFilestore.dir, runner: o.sourceFilestore.runner } : undefined;
       report.filestore = await steps.must("filestore", async () => {
         await mkdir(path.dirname(fs.partial!), { recursive: true });
-        const r = await stageFilestore({ policy, dbUrl: copyUrl, targetDir: fs.partial!, ...(source ? { source } : {}), ...(o.signal ? { signal: o.signal } : {}), onEvent: emit });
+        // Owner and modes of the staging filestore being replaced: the staging Odoo reads the new one as it read the old.
+        const perms = await filestorePerms(fs.dir);
+        const r = await stageFilestore({ policy, dbUrl: copyUrl, targetDir: fs.partial!, perms, ...(source ? { source } : {}), ...(o.signal ? { signal: o.signal } : {}), onEvent: emit });
         if (!r.ok) throw new OperationFailedError(`filestore: ${r.checks.filter((c) => c.status === "failed").map((c) => c.detail).join("; ")}`, { code: "FILESTORE_FAILED" });
         await rename(fs.partial!, fs.replacement);
         return r;
@@ -258,7 +261,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
     );
     report.dropped = pruned.dropped;
     for (const f of pruned.failed) warn(`old staging not dropped: ${f}`);
-    if (report.asideDatabase && !pruned.kept.includes(report.asideDatabase)) delete report.asideDatabase;
+    if (report.asideDatabase && pruned.dropped.includes(report.asideDatabase)) delete report.asideDatabase;
     report.ok = true;
   } catch (e) {
     await undo(o, { report, steps, swap, state, journalDir, stoppedAt });
