@@ -22,6 +22,8 @@ export interface StagingEnv {
   prodFilestore: FilestoreLocation;
   stagingFilestore: FilestoreLocation;
   service: ServiceControl;
+  /** The shell commands behind `service` (for a child process that builds its own). */
+  commands: { stopCommand: string; startCommand: string; statusCommand: string };
   /** Base URL of the staging Odoo (the double). */
   url: string;
   odooBin: string[];
@@ -84,6 +86,7 @@ export async function createStagingEnv(pg: PgCluster, prod: TestDatabase): Promi
     prodFilestore: { runner: local, dir: prodDir },
     stagingFilestore: { runner: local, dir: stagingDir },
     service: createCommandsService({ runner: local, ...commands }),
+    commands,
     url,
     odooBin,
     odooConfig,

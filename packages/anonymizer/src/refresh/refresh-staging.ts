@@ -28,6 +28,7 @@ import {
 } from "@odoo-deploy/core";
 import { checkRules } from "../check/check.js";
 import { anonymizeDatabase, type AnonymizeEvent } from "../engine/database.js";
+import { removeAnonymizeLeftovers } from "../engine/leftovers.js";
 import { resolveRulesSource } from "../rules/source.js";
 import { verifyAnonymization } from "../verify/verify.js";
 import { resolveBackupSource, restoreAnonymizedBackup } from "./backup-source.js";
@@ -145,7 +146,6 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
         return a;
       }, (a) => `${a.rows} rows of ${a.tables.length} tables anonymized (${a.jobs} streams)`);
       report.rows = r.rows;
-      for (const d of r.removedLeftovers.databases) report.cleaned.push(`temporary database ${d} of a killed run`);
     } else {
       const r = await steps.must("copy", async () => {
         await withClient(withDatabase(o.targetUrl, "postgres"), (c) => c.query(`CREATE DATABASE ${quoteIdent(swap!.replacement)} TEMPLATE template0 ENCODING 'UTF8'`), { applicationName: APP });
@@ -309,6 +309,10 @@ async function settleKilledRuns(o: RefreshStagingOptions, ctx: { database: strin
     if (s.outcome === "unrecoverable") throw new OperationFailedError(`a killed run's swap cannot be settled: ${s.detail} (journal ${s.journalFile})`, { code: "SWAP_UNRECOVERABLE" });
     if (s.outcome === "finished" || s.outcome === "undone") cleaned.push(`swap ${s.id} ${s.outcome}: ${s.detail}`);
   }
+  // A copy killed half-way leaves its temporary database and work directory (marked, claimed by a dead run).
+  const left = await removeAnonymizeLeftovers(o.targetUrl, APP, o.signal);
+  for (const d of left.databases.removed) cleaned.push(`temporary database ${d} of a killed run dropped`);
+  for (const d of left.workDirs.removed) cleaned.push(`work directory ${d} of a killed run removed`);
   for (const state of await killedRefreshes(ctx.journalDir, ctx.server, ctx.database)) {
     const swappedIn = state.phase === "swapped" || swaps.swaps.some((s) => s.id === state.id && s.outcome === "finished");
     const back = swappedIn && state.asideDatabase ? await swapBack({ dbUrl: o.targetUrl, database: ctx.database, journalDir: ctx.journalDir, id: state.id, asideDatabase: state.asideDatabase, ...fsNames(state) }) : false;
