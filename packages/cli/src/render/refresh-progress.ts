@@ -4,6 +4,10 @@
  * terminal): one line per step as it ends, nothing in between (`--verbose` adds a progress line every few
  * seconds). A refresh of a big database takes an hour: a log that says nothing until it ends is as useless as
  * one with a line per 10,000 rows.
+ *
+ * `refresh:progress` is read as: with `table`, that table's own `done` of `total`; without, the phase as a whole
+ * (when the library sends none, the overall line sums the tables). `perSec`, when absent, is measured here from
+ * the events' arrival; the ETA is `(total - done) / perSec`.
  */
 import type { RefreshEvent } from "@odoo-deploy/anonymizer";
 import { formatDuration } from "@odoo-deploy/core";
@@ -31,6 +35,8 @@ interface State {
   /** From events with `table`, in the order they started; removed when done. */
   tables: Map<string, Meter>;
   finishedTables: number;
+  /** Rows (files) of the tables done, for the overall figure when the phase sends none of its own. */
+  finishedDone: number;
   lastDrawAt: number;
   /** Steps already shown as they ended, by name (a name may come twice: health after a swap back). */
   shown: Map<string, number>;
@@ -39,7 +45,7 @@ interface State {
 const states = new WeakMap<HumanOutput, State>();
 const stateOf = (out: HumanOutput): State => {
   let s = states.get(out);
-  if (!s) states.set(out, (s = { unit: "rows", tables: new Map(), finishedTables: 0, lastDrawAt: 0, shown: new Map() }));
+  if (!s) states.set(out, (s = { unit: "rows", tables: new Map(), finishedTables: 0, finishedDone: 0, lastDrawAt: 0, shown: new Map() }));
   return s;
 };
 
@@ -94,7 +100,7 @@ function meterText(m: Meter, unit: string): string {
 /** The overall meter: the phase's own events, else the sum of the tables seen so far (total unknown then). */
 function overallOf(s: State, now: number): Meter {
   if (s.overall) return s.overall;
-  let done = 0;
+  let done = s.finishedDone;
   let perSec = 0;
   for (const m of s.tables.values()) {
     done += m.done;
@@ -107,7 +113,7 @@ function draw(out: HumanOutput, s: State, now: number): void {
   const label = `refresh: ${s.step ?? s.phase ?? "copy"}`;
   const tables = [...s.tables.entries()];
   const width = Math.max(0, ...tables.slice(0, MAX_TABLE_LINES).map(([t]) => t.length));
-  const lines = [`${label}  ${meterText(overallOf(s, now), s.unit)}${s.finishedTables ? `  (${s.finishedTables} tables done)` : ""}`];
+  const lines = [`${label}  ${meterText(overallOf(s, now), s.unit)}${s.finishedTables ? `  (${s.finishedTables} table${s.finishedTables > 1 ? "s" : ""} done)` : ""}`];
   for (const [table, m] of tables.slice(0, MAX_TABLE_LINES)) lines.push(`  ${table.padEnd(width)}  ${meterText(m, s.unit)}`);
   if (tables.length > MAX_TABLE_LINES) lines.push(out.dim(`  … ${tables.length - MAX_TABLE_LINES} more tables in flight`));
   out.progressLines(lines);
@@ -131,6 +137,7 @@ const progress: EventRenderer<Progress> = (e, out, verbose) => {
     s.overall = undefined;
     s.tables.clear();
     s.finishedTables = 0;
+    s.finishedDone = 0;
   }
   s.unit = e.unit;
   if (e.table === undefined) s.overall = update(s.overall, e, now);
@@ -140,6 +147,7 @@ const progress: EventRenderer<Progress> = (e, out, verbose) => {
     if (m.total !== undefined && m.done >= m.total) {
       s.tables.delete(e.table);
       s.finishedTables++;
+      s.finishedDone += m.done;
     }
   }
   if (out.interactive) {
@@ -160,6 +168,7 @@ export const refreshRenderers: { [T in RefreshEvent["type"]]: EventRenderer<Extr
     s.overall = undefined;
     s.tables.clear();
     s.finishedTables = 0;
+    s.finishedDone = 0;
     if (out.interactive) out.progress(`refresh: ${e.name}…`, undefined);
     else if (verbose) out.line(out.dim(`refresh: ${e.name}…`));
   },
