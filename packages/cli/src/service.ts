@@ -3,19 +3,20 @@ import type { Settings } from "./config/schema.js";
 import { odooHostRunner } from "./runners.js";
 
 /**
- * The service control `deploy.service` describes (flags `--container`, `--compose-service`, `--systemd-unit`,
- * `--stop-command`/`--start-command` land there): a Docker container on odoo's engine, or a Compose service, a
- * systemd unit or commands through the Odoo host's runner. The only place where configuration becomes a service.
+ * The service control `deploy.service` (or `staging.service`, for the staging refresh) describes (flags
+ * `--container`, `--compose-service`, `--systemd-unit`, `--stop-command`/`--start-command` land there): a Docker
+ * container on odoo's engine, or a Compose service, a systemd unit or commands through the Odoo host's runner.
+ * The only place where configuration becomes a service.
  *
  * @example const { service, close } = serviceFromSettings(ctx.settings, "deploy");
  */
-export function serviceFromSettings(s: Settings, command: string): { service: ServiceControl; close: () => Promise<void> } {
-  const sv = s.deploy?.service ?? {};
+export function serviceFromSettings(s: Settings, command: string, section: "deploy" | "staging" = "deploy"): { service: ServiceControl; close: () => Promise<void> } {
+  const sv = (section === "staging" ? s.staging?.service : s.deploy?.service) ?? {};
   const kinds = [sv.container && "--container", sv.composeService && "--compose-service", sv.systemdUnit && "--systemd-unit", (sv.stopCommand || sv.startCommand) && "--stop-command/--start-command"].filter(Boolean);
   if (kinds.length !== 1) {
     throw new UsageError(
       kinds.length === 0
-        ? `${command} needs the Odoo service: --container NAME, --compose-service NAME, --systemd-unit NAME, or --stop-command CMD --start-command CMD (or deploy.service in odoo-deploy.yaml)`
+        ? `${command} needs the Odoo service: --container NAME, --compose-service NAME, --systemd-unit NAME, or --stop-command CMD --start-command CMD (or ${section}.service in odoo-deploy.yaml)`
         : `${command}: give one way to control the service, not ${kinds.join(" and ")}`,
       { code: "SERVICE_SPEC" },
     );

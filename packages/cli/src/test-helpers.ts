@@ -1,3 +1,4 @@
+import type { AnyCommand } from "./command.js";
 import { runCli } from "./main.js";
 
 /** What an in-process CLI run printed and returned. */
@@ -16,15 +17,24 @@ export interface CapturedRun {
  */
 export async function runCaptured(
   argv: string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; signal?: AbortSignal } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    signal?: AbortSignal;
+    /** Commands to register instead of all of them (a command built around a stand-in library function). */
+    commands?: AnyCommand[];
+    /** stderr is a terminal of this many columns (progress bars). */
+    ttyColumns?: number;
+  } = {},
 ): Promise<CapturedRun> {
   let stdout = "";
   let stderr = "";
   const code = await runCli(argv, {
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.commands ? { commands: options.commands } : {}),
     io: {
       stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
+      stderr: { write: (s: string) => (stderr += s), ...(options.ttyColumns ? { isTTY: true, columns: options.ttyColumns } : {}) },
       env: options.env ?? {},
       cwd: options.cwd ?? process.cwd(),
     },

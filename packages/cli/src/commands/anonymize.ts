@@ -16,9 +16,11 @@ export const rulesFlags = {
 /** Default variable holding the anonymization secret when `--secret-env` is not given. */
 export const DEFAULT_SECRET_ENV = "ODOO_DEPLOY_ANONYMIZE_SECRET";
 
-/** The secret named by `--secret-env` (or the default variable); undefined lets the rules file's `secret` apply. */
-export function secretFromEnv(ctx: CommandContext): string | undefined {
-  const name = ctx.settings.anonymize?.secretEnv;
+/**
+ * The secret named by `--secret-env` (or the default variable); undefined lets the rules file's `secret` apply.
+ * `name` is the variable a command's own setting names (refresh-staging's `staging.secretEnv`).
+ */
+export function secretFromEnv(ctx: CommandContext, name = ctx.settings.anonymize?.secretEnv): string | undefined {
   const value = ctx.io.env[name ?? DEFAULT_SECRET_ENV];
   if (name && !value) throw new UsageError(`--secret-env ${name}: the variable is not set`, { code: "NO_SECRET" });
   ctx.redactor.addSecret(value);

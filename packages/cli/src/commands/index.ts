@@ -8,6 +8,7 @@ import backupPrune from "./backup-prune.js";
 import backupVerify from "./backup-verify.js";
 import deploy from "./deploy.js";
 import deployList from "./deploy-list.js";
+import refreshStaging from "./refresh-staging.js";
 import rollback from "./rollback.js";
 import { configSchema, configShow } from "./config.js";
 import health from "./health.js";
@@ -21,4 +22,4 @@ import status from "./status.js";
 /**
  * Every command of the CLI, in help order. Add a command by writing `commands/<verb>.ts` and listing it here.
  */
-export const commands: AnyCommand[] = [init, status, plan, deploy, deployList, rollback, migrate, health, neutralize, backup, backupVerify, backupList, backupPrune, restore, anonymize, anonymizeCheck, anonymizeVerify, configShow, configSchema];
+export const commands: AnyCommand[] = [init, status, plan, deploy, deployList, rollback, refreshStaging, migrate, health, neutralize, backup, backupVerify, backupList, backupPrune, restore, anonymize, anonymizeCheck, anonymizeVerify, configShow, configSchema];

@@ -29,6 +29,11 @@ export const ENV_OVERRIDES: Record<string, { key: string; list?: boolean }> = {
   ODOO_DEPLOY_HEALTH_TIMEOUT: { key: "health.timeout" },
   ODOO_DEPLOY_ANONYMIZE_RULES: { key: "anonymize.rules" },
   ODOO_DEPLOY_DEPLOY_NOTIFY_URL: { key: "deploy.notifyUrl" },
+  ODOO_DEPLOY_STAGING_SOURCE_URL: { key: "staging.sourceUrl" },
+  ODOO_DEPLOY_STAGING_FROM_BACKUP: { key: "staging.fromBackup" },
+  ODOO_DEPLOY_STAGING_TARGET_URL: { key: "staging.targetUrl" },
+  ODOO_DEPLOY_STAGING_BASE_URL: { key: "staging.baseUrl" },
+  ODOO_DEPLOY_STAGING_NOTIFY_URL: { key: "staging.notifyUrl" },
 };
 
 /** What {@link loadSettings} needs. */

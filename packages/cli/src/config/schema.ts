@@ -142,6 +142,41 @@ export const deploySchema = z
   })
   .strict();
 
+/**
+ * The staging refresh (`odoo-deploy refresh-staging`). Self-contained on purpose: the database it replaces, the
+ * service it stops and the URL it checks are named here, never taken from `database`, `deploy.service` or
+ * `health` — run from the production environment, those would name production. What it does share with the
+ * environment: `odoo.runner` (where the service commands and odoo-bin neutralize run) and, as defaults, the
+ * rules of `anonymize` and `odoo.odooBin` / `odoo.configPath`.
+ */
+export const stagingSchema = z
+  .object({
+    sourceUrl: z.string().min(1).optional().describe("PostgreSQL URL of the production database, read on one snapshot (use ${VAR} for the password); or fromBackup"),
+    fromBackup: z.string().min(1).optional().describe("A backup (custom format, Odoo zip, or an odoo-deploy backup directory), or a directory of backups (the newest verified one); or sourceUrl"),
+    targetUrl: z.string().min(1).optional().describe("PostgreSQL URL of the staging database to replace (the new copy is built beside it)"),
+    preset: z.enum(["odoo"]).optional().describe("Rules preset (default: anonymize.preset)"),
+    rules: z.string().optional().describe("Rules file (YAML; default: anonymize.rules)"),
+    secretEnv: z.string().optional().describe("Environment variable holding the anonymization secret (default: anonymize.secretEnv, else ODOO_DEPLOY_ANONYMIZE_SECRET)"),
+    jobs: z.number().int().min(1).optional().describe("Parallel COPY streams of a live copy (default: anonymize.jobs, else one per core, at most 8)"),
+    baseUrl: z.string().url().optional().describe("web.base.url of the new staging (frozen), and the URL the report gives"),
+    ribbon: z.string().optional().describe("Ribbon / banner text shown on staging"),
+    filestore: z.enum(["none", "placeholders", "public", "all"]).optional().describe("Filestore policy (default placeholders): none, placeholders (each referenced file replaced by a blank one of its type), public (public and product/website images copied, the rest placeholders), all"),
+    sourceFilestore: z.string().optional().describe("Production's filestore (<data_dir>/filestore/<db>) as this host sees it, for the public and all policies"),
+    targetFilestore: z.string().optional().describe("The staging filestore (<data_dir>/filestore/<staging db>); without it files are not touched"),
+    targetFilestoreOn: z.enum(["local", "odoo"]).optional().describe("Where targetFilestore is: this host (default) or odoo.runner's host"),
+    postSql: z.string().optional().describe("SQL file run in one transaction on the new copy after neutralization; its failure stops the refresh"),
+    canaries: z.array(z.string().min(1)).optional().describe("Values that must not be found anywhere in the new staging (leak scan)"),
+    keep: z.number().int().min(0).optional().describe("Replaced stagings kept aside (<db>_before_<id>, with their filestores), newest first (default 1)"),
+    service: serviceSchema.optional().describe("How the staging Odoo is stopped and started (not deploy.service: named here so a refresh never stops another environment's service)"),
+    odooBin: z.string().optional().describe("odoo-bin of the staging Odoo, for neutralize (default: odoo.odooBin)"),
+    odooConfig: z.string().optional().describe("The staging Odoo's config file, as its host sees it (default: odoo.configPath)"),
+    healthUrl: z.string().url().optional().describe("Base URL of the staging server, checked (database-aware) after the swap; without it health is skipped"),
+    healthTimeout: duration.optional().describe("How long to wait for staging to be healthy (default 2m)"),
+    notifyUrl: z.string().url().optional().describe("POST the outcome as JSON to this URL when done (retried; never fails the run)"),
+    lockTimeout: duration.optional().describe("How long to wait for another refresh of the same staging (default 0: refuse at once)"),
+  })
+  .strict();
+
 /** One environment (prod, staging, …). */
 export const environmentSchema = z
   .object({
@@ -152,6 +187,7 @@ export const environmentSchema = z
     health: healthSchema.optional(),
     anonymize: anonymizeSchema.optional(),
     deploy: deploySchema.optional(),
+    staging: stagingSchema.optional(),
   })
   .strict();
 

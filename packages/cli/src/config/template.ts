@@ -108,6 +108,19 @@ export function renderConfigTemplate(a: InitAnswers): string {
     "    health:",
     set("url", a.healthUrl === undefined ? undefined : scalar(a.healthUrl), "https://erp.example.com", "      "),
     "      timeout: 2m",
+    "    # `odoo-deploy refresh-staging`: staging rebuilt from production (or a backup), anonymized, neutralized,",
+    "    # swapped in only when complete and healthy. The staging database, its service and its URL are named here,",
+    "    # never taken from the sections above (in production's environment they would name production).",
+    "    # staging:",
+    "    #   sourceUrl: postgres://odoo_reader:${PRODUCTION_READER_PASSWORD}@db.internal:5432/odoo   # or fromBackup: /var/backups/odoo",
+    `    #   targetUrl: postgres://odoo:\${${PASSWORD_VAR}}@staging-db.internal:5432/odoo_staging`,
+    "    #   preset: odoo",
+    "    #   baseUrl: https://staging.example.com",
+    "    #   filestore: placeholders        # none | placeholders | public | all",
+    "    #   targetFilestore: /var/lib/odoo/filestore/odoo_staging",
+    "    #   service: { container: odoo-staging }",
+    "    #   healthUrl: https://staging.example.com",
+    "    #   keep: 1",
   );
   return `${lines.join("\n")}\n`;
 }

@@ -22,11 +22,11 @@ describe("the event renderer map", () => {
     expect(text).toBe("attempt 2: HTTP 503\n");
     renderEvent({ type: "migrate:exit", exitCode: 0, durationMs: 10, timedOut: false }, out, true);
     expect(text).toContain("migrate:exit exitCode=0 durationMs=10 timedOut=false\n");
-    const future = { type: "refresh:step-start", name: "backup" } as unknown as CliEvent;
+    const future = { type: "future:step-start", name: "backup" } as unknown as CliEvent;
     renderEvent(future, out, false);
-    expect(text).not.toContain("refresh:");
+    expect(text).not.toContain("future:");
     renderEvent(future, out, true);
-    expect(text).toContain("refresh:step-start name=backup");
+    expect(text).toContain("future:step-start name=backup");
   });
 });
 

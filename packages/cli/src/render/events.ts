@@ -1,6 +1,7 @@
 import type { AnonymizerEvent } from "@odoo-deploy/anonymizer";
 import { formatBytes, formatDuration, type CoreEvent } from "@odoo-deploy/core";
 import type { HumanOutput } from "./human.js";
+import { refreshRenderers } from "./refresh-progress.js";
 
 /** Every event a command can receive: the unions of the packages it calls. */
 export type CliEvent = CoreEvent | AnonymizerEvent;
@@ -104,6 +105,9 @@ export const eventRenderers: EventRenderers = {
     if (e.rows >= 10_000) out.line(`  ${e.table}: ${count(e.rows)} rows, ${formatBytes(e.bytes)}, ${count(e.rowsPerSec)} rows/s`);
   },
   "anonymize:verify": (e, out) => out.progress("leak scan", e.fraction, `${e.table}${e.column ? `.${e.column}` : ""} (${e.done}/${e.total})`),
+
+  // The staging refresh: steps, bars per table and overall on a terminal, one line per step in CI.
+  ...refreshRenderers,
 };
 
 /**

@@ -12,7 +12,8 @@ const useColor = (stream: { isTTY?: boolean }, env: Record<string, string | unde
  * it writes nothing: errors are written by the caller, not through it.
  */
 export class HumanOutput {
-  private progressShown = false;
+  /** Lines of progress on the terminal now (0: none), rewritten in place and cleared before normal output. */
+  private progressHeight = 0;
   private lastProgressAt = 0;
   private readonly color: boolean;
 
@@ -79,20 +80,45 @@ export class HumanOutput {
     const text = this.redact(shortenDbUrls(`${label}${bar}${percent} ${detail}`.trimEnd()));
     if (this.stream.isTTY) {
       const cols = this.stream.columns ?? 100;
-      this.stream.write(`\r\x1b[K${text.slice(0, cols - 1)}`);
-      this.progressShown = true;
+      this.stream.write(`${this.rewind()}${text.slice(0, cols - 1)}`);
+      this.progressHeight = 1;
     } else if (now - this.lastProgressAt >= 5000 || fraction === 1) {
       this.lastProgressAt = now;
       this.stream.write(`${text}\n`);
     }
   }
 
-  /** Removes a progress line from a terminal before normal output. */
+  /** Whether progress rewrites itself here (a terminal), so a renderer can show more than a throttled line. */
+  get interactive(): boolean {
+    return this.enabled && this.stream.isTTY === true;
+  }
+
+  /**
+   * Several progress lines at once (an overall bar and one per table in flight), rewritten in place on a
+   * terminal; elsewhere nothing — CI logs get the caller's own lines instead. Each line is cut to the width.
+   */
+  progressLines(lines: string[]): void {
+    if (!this.interactive || lines.length === 0) return;
+    const cols = this.stream.columns ?? 100;
+    const text = lines.map((l) => this.redact(shortenDbUrls(l)).slice(0, cols - 1)).join("\n");
+    this.stream.write(`${this.rewind()}${text}`);
+    this.progressHeight = lines.length;
+  }
+
+  /** Removes progress from a terminal before normal output. */
   clearProgress(): void {
-    if (this.progressShown) {
-      this.stream.write("\r\x1b[K");
-      this.progressShown = false;
+    if (this.progressHeight > 0) {
+      this.stream.write(this.rewind());
+      this.progressHeight = 0;
     }
+  }
+
+  /**
+   * Back to the start of the progress shown, erased: the line (`\r` + erase line), or for several lines the
+   * cursor up to the first and everything below erased.
+   */
+  private rewind(): string {
+    return this.progressHeight > 1 ? `\x1b[${this.progressHeight - 1}A\r\x1b[J` : "\r\x1b[K";
   }
 
   private paint(text: string, code: string): string {
