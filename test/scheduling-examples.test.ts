@@ -259,3 +259,26 @@ describe("GitHub Actions workflow: the summary and the notification built from t
     }
   });
 });
+
+describe("GitHub Actions deploy workflow: the notification built from the deploy report", () => {
+  const workflow = parse(readFileSync(path.join(repoRoot, "examples", "github-actions", "deploy.yml"), "utf8")) as {
+    jobs: { production: { steps: { name?: string; run?: string }[] } };
+  };
+  const script = workflow.jobs.production.steps.find((s) => s.name === "Notify")!.run!;
+
+  test("the jq filter compiles and says rolled back, could not run, or deployed, with the failed steps", (ctx) => {
+    needs("jq", () => ctx.skip());
+    // The webhook call is the last command of the script: the body jq builds is what it would post.
+    const filter = /jq --arg run "\$RUN_URL" --arg sha "\$GITHUB_SHA" '([\s\S]*?)' "\$REPORT"/.exec(script)![1]!;
+    const text = (r: unknown) => (JSON.parse(spawnSync("jq", ["--arg", "run", "R", "--arg", "sha", "0123456789abcdef", filter, writeReport(r)], { encoding: "utf8" }).stdout) as { text: string }).text;
+    expect(text({ ok: false, rolledBack: true, steps: [{ name: "migrate", status: "failed", detail: "exit 1" }] })).toBe("↩️ Odoo production deploy of 0123456789 failed and was rolled back\n• migrate: exit 1\nR");
+    expect(text({ ok: true, steps: [{ name: "migrate", status: "ok" }] })).toBe("✅ Odoo production deployed 0123456789\nR");
+    expect(text({ error: { code: "DB_UNREACHABLE", message: "unreachable" } })).toBe("❌ Odoo production deploy of 0123456789 could not run: unreachable\nR");
+  });
+});
+
+function writeReport(r: unknown): string {
+  const file = path.join(work, `deploy-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(r));
+  return file;
+}
