@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { refreshStaging, type RefreshStagingOptions } from "@odoo-deploy/anonymizer";
+import { runCli } from "@odoo-deploy/cli";
 import type { PgCluster } from "@odoo-deploy/testkit";
 import { expect, test } from "@odoo-deploy/testkit/vitest";
 import { createStagingEnv, OLD_STAGING_MARKER, type StagingEnv } from "./support/staging-env.js";
@@ -159,4 +160,55 @@ function fileHashes(dir: string, refs: string[]): Record<string, string> {
     if (existsSync(p)) out[ref] = createHash("sha1").update(readFileSync(p)).digest("hex");
   }
   return out;
+}
+
+test("odoo-deploy refresh-staging through the CLI: exit 0 with the JSON report; a failing --post-sql exits 1, the old staging serving", { timeout: 600_000 }, async ({ pg, labDb }) => {
+  const env = await createStagingEnv(pg, labDb);
+  try {
+    // --odoo-bin takes one path: a wrapper script running the double with node.
+    const odooBin = path.join(env.work, "odoo-bin");
+    writeFileSync(odooBin, `#!/bin/sh\nexec "${env.odooBin[0]}" "${env.odooBin[1]}" "$@"\n`, { mode: 0o755 });
+    const argv = (extra: string[]) => [
+      "refresh-staging",
+      "--source-url", env.prod.url,
+      "--target-url", env.staging.url,
+      "--preset", "odoo",
+      "--secret-env", "STAGING_SECRET",
+      "--base-url", "https://staging.example.com",
+      "--filestore", "placeholders",
+      "--target-filestore", env.stagingFilestore.dir,
+      "--stop-command", env.commands.stopCommand,
+      "--start-command", env.commands.startCommand,
+      "--odoo-bin", odooBin,
+      "--odoo-config", env.odooConfig,
+      "--health-url", env.url,
+      "--json",
+      ...extra,
+    ];
+    const io = { env: { ...env.odooEnv, PATH: process.env.PATH ?? "", STAGING_SECRET: SECRET, ODOO_DEPLOY_STATE_DIR: path.join(env.work, "state") } };
+    const bad = await cli(argv(["--post-sql", sqlFile(env, "SELECT 1/0;")]), io);
+    expect(bad.code, bad.stderr).toBe(1);
+    const failed = JSON.parse(bad.stdout) as { ok: boolean; failure: { step: string }; replaced: boolean };
+    expect(failed).toMatchObject({ ok: false, failure: { step: "settings" }, replaced: false });
+    expect(await param(pg, env.staging.name, "staging.marker")).toBe(OLD_STAGING_MARKER);
+    expect(await env.healthy()).toBe(true);
+    expect(bad.stdout + bad.stderr).not.toContain(SECRET);
+
+    const good = await cli(argv([]), io);
+    expect(good.code, good.stderr).toBe(0);
+    const report = JSON.parse(good.stdout) as { ok: boolean; replaced: boolean; url: string; verify: { leaks: unknown[] } };
+    expect(report).toMatchObject({ ok: true, replaced: true, url: "https://staging.example.com", verify: { leaks: [] } });
+    expect(await param(pg, env.staging.name, "staging.marker")).toBeUndefined();
+    expect(await param(pg, env.staging.name, "database.is_neutralized")).toBe("true");
+    expect(await env.healthy()).toBe(true);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+async function cli(argv: string[], o: { env: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(argv, { io: { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: o.env, cwd: process.cwd() } });
+  return { code, stdout, stderr };
 }
