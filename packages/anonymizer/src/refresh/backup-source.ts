@@ -255,26 +255,24 @@ async function preflight(targetUrl: string, rules: Rules, signal?: AbortSignal):
   );
 }
 
-/** Runs the pipeline: source SQL → filter → psql (one transaction, committed only when everything passed). */
-async function restoreThroughFilter(backup: ResolvedBackup, rules: Rules, o: RestoreAnonymizedOptions, onEvent: (e: RefreshEvent) => void): Promise<AnonymizeStreamReport> {
-  const runner = createLocalRunner();
+/** A backup's plain SQL, streaming: pg_restore's output for a custom-format archive, the zip's `dump.sql` otherwise. */
+export interface SqlSource {
+  stream: Readable;
+  /** Settles once the source delivered everything (pg_restore exited 0); rejects with its typed failure. */
+  done: Promise<void>;
+  /** pg_restore, for its final result; undefined for a zip (its entry's CRC is judged by the stream itself). */
+  pgRestore?: RunningCommand;
+  close(): void;
+  format: "custom" | "zip";
+}
+
+/**
+ * Opens a backup's SQL. The format is read from the file's first bytes (a ResolvedBackup may be the caller's own).
+ * `signal` kills pg_restore.
+ */
+export async function openSqlSource(backup: ResolvedBackup, signal: AbortSignal, pgRestoreBin = "pg_restore"): Promise<SqlSource> {
   const magic = await readMagic(backup.dumpFile);
-  const isZip = magic?.subarray(0, ZIP_MAGIC.length).equals(ZIP_MAGIC) ?? false;
-  if (!isZip && !magic?.subarray(0, PGDMP.length).equals(PGDMP)) {
-    throw new UsageError(`not a backup: ${backup.dumpFile} is neither a pg_dump custom-format file nor a zip`, { code: "NOT_A_BACKUP" });
-  }
-  // One controller ends both tools: whichever side fails, neither may go on (psql above all must not commit).
-  const kill = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, kill.signal]) : kill.signal;
-  const dbName = parseDbUrl(o.targetUrl).database;
-  if (!dbName) throw new UsageError("the target URL names no database", { code: "USAGE" });
-  const psqlArgv = [o.psql ?? "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--no-password", `--dbname=${conninfoDatabase(dbName)}`, "-f", "-"];
-  let source: Readable;
-  /** Settles when the source has delivered everything it should (pg_restore exited 0, the zip entry's CRC matched). */
-  let sourceDone: Promise<void>;
-  let closeSource = () => {};
-  let pgRestore: RunningCommand | undefined;
-  if (isZip) {
+  if (magic?.subarray(0, ZIP_MAGIC.length).equals(ZIP_MAGIC)) {
     const zip = await openZip(backup.dumpFile).catch((e: unknown) => {
       throw new UsageError(`not a backup: ${backup.dumpFile} is a damaged zip (${(e as Error).message})`, { code: "NOT_A_BACKUP" });
     });
@@ -283,53 +281,67 @@ async function restoreThroughFilter(backup: ResolvedBackup, rules: Rules, o: Res
       zip.close();
       throw new UsageError(`not an Odoo backup: the zip ${backup.dumpFile} holds no ${ZIP_DUMP}`, { code: "NOT_A_BACKUP" });
     }
-    source = await zip.open(entry);
-    closeSource = () => zip.close();
     // The CRC is judged at the entry's end, as an error of the stream itself: the filter's pipeline sees it.
-    sourceDone = Promise.resolve();
-  } else {
-    // The archive is read by path (seekable: pg_restore needs its offsets); the path is the caller's, made absolute
-    // so that it cannot read as an option.
-    const argv = [o.pgRestore ?? "pg_restore", "--no-owner", "--no-privileges", "--no-subscriptions", "-f", "-", path.resolve(backup.dumpFile)];
-    pgRestore = runner.spawn(argv, { signal });
-    source = pgRestore.stdout;
-    const cmd = pgRestore;
-    sourceDone = cmd.result.then((r) => {
-      if (r.canceled) throw new AbortedError("pg_restore aborted");
-      if (r.exitCode !== 0) throw toolFailure("pg_restore", r, undefined, `reading ${backup.dumpFile}`);
-    });
-    sourceDone.catch(() => {});
+    return { stream: await zip.open(entry), done: Promise.resolve(), close: () => zip.close(), format: "zip" };
   }
-  const psql = runner.spawn(psqlArgv, { env: { ...libpqEnv(o.targetUrl), PGDATABASE: dbName }, stdin: true, signal });
-  const draining = (async () => {
-    for await (const _ of psql.stdout) void _;
-  })().catch(() => {});
-  const into = new PsqlInput(psql, sourceDone, () => kill.abort());
-  const streamEvent = (e: StreamEvent) => {
+  if (!magic?.subarray(0, PGDMP.length).equals(PGDMP)) {
+    throw new UsageError(`not a backup: ${backup.dumpFile} is neither a pg_dump custom-format file nor a zip`, { code: "NOT_A_BACKUP" });
+  }
+  // The archive is read by path (seekable: pg_restore needs its offsets); the path is the caller's, made absolute
+  // so that it cannot read as an option. No subscription is restored: it would connect to production's publisher.
+  const argv = [pgRestoreBin, "--no-owner", "--no-privileges", "--no-subscriptions", "-f", "-", path.resolve(backup.dumpFile)];
+  const cmd = createLocalRunner().spawn(argv, { signal });
+  const done = cmd.result.then((r) => {
+    if (r.canceled) throw new AbortedError("pg_restore aborted");
+    if (r.exitCode !== 0) throw toolFailure("pg_restore", r, undefined, `reading ${backup.dumpFile}`);
+  });
+  done.catch(() => {});
+  return { stream: cmd.stdout, done, pgRestore: cmd, close: () => {}, format: "custom" };
+}
+
+/** The filter's events as the refresh's. */
+export function refreshStreamEvents(onEvent: (e: RefreshEvent) => void): (e: StreamEvent) => void {
+  return (e) => {
     if (e.type === "anonymize:progress") onEvent({ type: "refresh:progress", phase: "copy", done: e.rows, unit: "rows", table: e.table, perSec: e.rowsPerSec });
     else if (e.type === "anonymize:random-key") onEvent({ type: "refresh:warning", message: "no secret given: the fakes are keyed by a random key of this run (they differ from run to run)" });
   };
+}
+
+/** Runs the pipeline: source SQL → filter → psql (one transaction, committed only when everything passed). */
+async function restoreThroughFilter(backup: ResolvedBackup, rules: Rules, o: RestoreAnonymizedOptions, onEvent: (e: RefreshEvent) => void): Promise<AnonymizeStreamReport> {
+  const dbName = parseDbUrl(o.targetUrl).database;
+  if (!dbName) throw new UsageError("the target URL names no database", { code: "USAGE" });
+  // One controller ends both tools: whichever side fails, neither may go on (psql above all must not commit).
+  const kill = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, kill.signal]) : kill.signal;
+  const source = await openSqlSource(backup, signal, o.pgRestore);
+  const psqlArgv = [o.psql ?? "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--no-password", `--dbname=${conninfoDatabase(dbName)}`, "-f", "-"];
+  const psql = createLocalRunner().spawn(psqlArgv, { env: { ...libpqEnv(o.targetUrl), PGDATABASE: dbName }, stdin: true, signal });
+  const draining = (async () => {
+    for await (const _ of psql.stdout) void _;
+  })().catch(() => {});
+  const into = new PsqlInput(psql, source.done, () => kill.abort());
   let report: AnonymizeStreamReport | undefined;
   let filterError: unknown;
   try {
     report = await anonymizeStream({
-      input: source,
+      input: source.stream,
       output: into,
       rules,
       ...(o.secret ? { secret: o.secret } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
-      onEvent: streamEvent,
+      onEvent: refreshStreamEvents(onEvent),
     });
   } catch (e) {
     filterError = e;
     // psql must see no end of input: killed, its transaction is rolled back by the server.
     kill.abort();
   } finally {
-    closeSource();
+    source.close();
   }
   const psqlResult = await psql.result;
   await draining;
-  const restoreResult = pgRestore ? await pgRestore.result : undefined;
+  const restoreResult = source.pgRestore ? await source.pgRestore.result : undefined;
   if (o.signal?.aborted) throw new AbortedError("restore aborted", { cause: o.signal.reason });
   // The first cause wins: a tool that failed on its own explains why the filter's stream broke.
   if (restoreResult && restoreResult.exitCode !== 0 && !restoreResult.canceled) throw toolFailure("pg_restore", restoreResult, undefined, `reading ${backup.dumpFile}`);
