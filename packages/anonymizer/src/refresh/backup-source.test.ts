@@ -245,3 +245,26 @@ test("psql refusing a statement half-way: ok false with its error, nothing commi
     await expect(restoreAnonymizedBackup({ backup: file, targetUrl: pg.url(target), rules: volatile, secret: SECRET })).rejects.toMatchObject({ code: "WHERE_REFUSED", message: expect.stringContaining("random()") });
   });
 });
+
+test("aborted half-way: AbortedError, and nothing committed", { timeout: 120_000 }, async ({ pg, labDb }) => {
+  const file = path.join(tempDir("bs-abort-"), "prod.dump");
+  await run(pg.bin("pg_dump"), ["-Fc", "--no-owner", "-f", file, "-d", labDb.url]);
+  await withTarget(pg, labDb.name, async (target) => {
+    const ac = new AbortController();
+    const started = performance.now();
+    const outcome = await restoreAnonymizedBackup({
+      backup: file,
+      targetUrl: pg.url(target),
+      preset: "odoo",
+      secret: SECRET,
+      signal: ac.signal,
+      // The restore step takes seconds on the lab (8 s here): 500 ms into it, psql is inside the transaction.
+      onEvent: (e) => {
+        if (e.type === "refresh:step-start" && e.name === "restore") setTimeout(() => ac.abort(), 500);
+      },
+    }).catch((e: unknown) => e);
+    expect(outcome).toMatchObject({ name: "AbortedError" });
+    expect(performance.now() - started).toBeLessThan(60_000);
+    expect(await pg.query("SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace", [], target)).toEqual([{ n: 0 }]);
+  });
+});
