@@ -57,6 +57,8 @@ export { odooPreset } from "./presets/odoo.js";
 export type { AnonymizerEvent } from "./events.js";
 
 export { refreshStaging } from "./refresh/refresh-staging.js";
+export { resolveBackupSource, restoreAnonymizedBackup, type ResolveBackupOptions } from "./refresh/backup-source.js";
+export { anonymizeDump, type AnonymizeDumpOptions, type AnonymizeDumpReport } from "./refresh/anonymize-dump.js";
 // Staging refresh (issue 19): types shared by the refresh and the parts it composes
 export {
   FILESTORE_POLICIES,

@@ -188,6 +188,9 @@ export { newRunId, isRunId, compactTimestamp } from "./util/run-id.js";
 export { atomicWriteJson, pathExists } from "./util/durable-files.js";
 export { typedFsError } from "./backup/files.js";
 export { filestorePerms, FilestoreEntries, type FilestorePerms, type FilestoreContents } from "./backup/filestore.js";
+// Reading backups' parts without restoring them (the anonymizer's backup source, issue 19)
+export { extractFilestoreTar, type FilestoreWriterOptions } from "./backup/filestore.js";
+export { openZip, extractFilestoreZip, readZipManifest, ZIP_DUMP, ZIP_MANIFEST, ZIP_FILESTORE_PREFIX, type OpenZip } from "./backup/zip.js";
 
 // Migrate: odoo-bin updates verified by exit code, log and database (issue 6)
 export {

@@ -17,6 +17,11 @@ export interface WhereScan {
   calls: string[];
   /** Operators, as written (and as PostgreSQL splits a trailing `+`/`-`). */
   operators: string[];
+  /**
+   * Every name it holds (unquoted ones in lower case, quoted ones as written): the columns it reads are among
+   * them, with keywords and function names (the stream filter compares them with the transformed columns).
+   */
+  names: string[];
 }
 
 const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
@@ -35,6 +40,7 @@ const OP_CHARS = "+-*/<>=~!@#%^&|`?";
 export function scanWhere(expr: string, standardConformingStrings = true): WhereScan | { error: string } {
   const calls = new Set<string>();
   const operators = new Set<string>();
+  const names = new Set<string>();
   const stack: string[] = [];
   /** The previous token, when it was a name (a `(` after it is a call). */
   let name: string | undefined;
@@ -76,6 +82,7 @@ export function scanWhere(expr: string, standardConformingStrings = true): Where
       }
       i = j + 1;
       name = id;
+      names.add(id);
       if (afterDot) calls.add(id);
       continue;
     }
@@ -87,6 +94,7 @@ export function scanWhere(expr: string, standardConformingStrings = true): Where
       if ((lower === "e" && expr[j] === "'") || (lower === "u" && expr[j] === "&")) return { error: `escape literals (${word}${expr[j]}…) are not allowed` };
       i = j;
       name = lower;
+      names.add(lower);
       if (afterDot) calls.add(lower);
       continue;
     }
@@ -138,7 +146,7 @@ export function scanWhere(expr: string, standardConformingStrings = true): Where
     return { error: `unexpected character ${JSON.stringify(c)}` };
   }
   if (stack.length) return { error: "a parenthesis or bracket is not closed" };
-  return { calls: [...calls], operators: [...operators] };
+  return { calls: [...calls], operators: [...operators], names: [...names] };
 }
 
 /** Index just past the string literal starting at `start`, or -1 when it is not closed. */
@@ -200,7 +208,13 @@ export async function checkWheres(client: pg.Client, tables: PlannedTable[]): Pr
   return problems;
 }
 
-async function volatileNames(client: pg.Client, scan: WhereScan): Promise<string[]> {
+/**
+ * The functions and operators among a scan's calls that PostgreSQL marks volatile (any overload counts), read
+ * from the catalog of the server `client` is connected to.
+ *
+ * @example const bad = await volatileNames(client, scan); // ["pg_terminate_backend()"]
+ */
+export async function volatileNames(client: pg.Client, scan: WhereScan): Promise<string[]> {
   const r = await client.query<{ name: string }>(
     `SELECT DISTINCT p.proname || '()' AS name FROM pg_proc p WHERE p.proname = ANY($1::text[]) AND p.provolatile = 'v'
      UNION SELECT DISTINCT 'operator ' || o.oprname FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode WHERE o.oprname = ANY($2::text[]) AND p.provolatile = 'v'

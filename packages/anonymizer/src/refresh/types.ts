@@ -34,6 +34,11 @@ export interface ResolvedBackup {
   path: string;
   /** `odoo-deploy`: a backup directory written by backupDatabase; `custom`: a bare `pg_dump -Fc` file; `zip`: Odoo's. */
   kind: "odoo-deploy" | "custom" | "zip";
+  /**
+   * What `dumpFile` holds: a custom-format archive or an Odoo zip (an odoo-deploy backup directory may hold
+   * either). Set by resolveBackupSource; restoreAnonymizedBackup reads the file's first bytes either way.
+   */
+  format?: "custom" | "zip";
   /** The file holding the database: the custom-format dump, or the zip (its `dump.sql`). */
   dumpFile: string;
   /** Where the filestore is, if the backup has one: a tar (odoo-deploy backups) or the zip's `filestore/`. */
@@ -54,6 +59,9 @@ export interface RestoreAnonymizedOptions extends RulesSource {
   secret?: string;
   /** Extract the backup's own filestore into this directory (created, mode 0700), for the `public`/`all` policies. */
   filestoreDir?: string;
+  /** Local pg_restore and psql binaries (default from PATH). */
+  pgRestore?: string;
+  psql?: string;
   signal?: AbortSignal;
   onEvent?: EventHandler<RefreshEvent>;
 }

@@ -1,9 +1,10 @@
-import { durationSince, OperationFailedError, throwIfAborted, UsageError, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
+import { durationSince, OperationFailedError, quoteIdent, throwIfAborted, UsageError, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
 import { randomBytes } from "node:crypto";
 import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { suggestedRulesYaml, type UncoveredColumn } from "../check/plan.js";
 import { suggestRule } from "../check/suggest.js";
+import { scanWhere } from "../check/where.js";
 import { byteText, eachRun, LineChunks, MAX_TEXT_BYTES, type ByteText } from "../copy/byte-text.js";
 import { RowRewriter } from "../copy/row-rewriter.js";
 import type { Rules } from "../rules/load.js";
@@ -42,7 +43,11 @@ export interface AnonymizeStreamOptions extends RulesSource {
 /** What {@link anonymizeStream} did. */
 export interface AnonymizeStreamReport extends ReportBase {
   checks: Check[];
-  tables: { table: string; action: "copy" | "truncate" | "skip"; rows: number; bytes: number }[];
+  /**
+   * Per COPY block: rows and bytes as they went through the filter. A table with a `where` has all its rows
+   * counted here (they are streamed, anonymized, then deleted by the statement emitted after the block).
+   */
+  tables: { table: string; action: "copy" | "truncate" | "skip"; rows: number; bytes: number; where?: string }[];
   rows: number;
   bytesIn: number;
   bytesOut: number;
@@ -54,8 +59,20 @@ export interface AnonymizeStreamReport extends ReportBase {
 /**
  * The stream filter: a plain SQL dump in, the same dump with every `COPY … FROM stdin` block anonymized out.
  * Everything else (DDL, `\restrict` and other psql meta-commands) passes through byte for byte. Coverage is
- * checked fail-closed per table from the dump's own `CREATE TABLE` statements before its data is written;
- * `truncate` and `skip` tables have their rows dropped; `where` cannot be evaluated on a stream and is refused.
+ * checked fail-closed per table before its data is written, with the column types of the dump's own
+ * `CREATE TABLE` statements, inherited columns included (`INHERITS (…)`: the parents' columns, which the child's
+ * statement does not list); `truncate` and `skip` tables have their rows dropped.
+ *
+ * A table's `where` cannot be evaluated on a stream, so it is applied by the restore: every row is transformed
+ * and written, and right after the table's COPY block comes
+ * `DELETE FROM ONLY <table> WHERE NOT COALESCE((<where>), false);` (a row for which the where is not true is
+ * not kept, as the database-to-database engine does not copy it). That gives the engine's result only when the
+ * where reads no column the rules transform (the DELETE sees the transformed values), so such a where is refused
+ * (`WHERE_READS_TRANSFORMED`), and so is one that is not a single self-contained expression (see check/where.ts;
+ * the caller checks it against a server's catalog for volatile calls, as restoreAnonymizedBackup does). The
+ * rows are deleted before the dump's constraints are created: `cascade` is not applied on a stream, and a row
+ * of another table referencing a deleted row makes its foreign key fail when the dump creates it (fail-closed).
+ * The deleted rows' masked values stay in the table's files until vacuumed; their originals never reach them.
  * Without a secret, a random key of this run keys the fakes (announced by an `anonymize:random-key` event).
  *
  * @example
@@ -117,6 +134,9 @@ function parseQualified(s: string): [string, string] {
 
 const COPY_HEADER = /^COPY ((?:"(?:[^"]|"")*"|[^\s(."]+)(?:\.(?:"(?:[^"]|"")*"|[^\s(."]+))?) \((.*)\) FROM stdin;$/;
 const CREATE_TABLE = /^CREATE (?:UNLOGGED )?TABLE ((?:"(?:[^"]|"")*"|[^\s(."]+)(?:\.(?:"(?:[^"]|"")*"|[^\s(."]+))?) \($/;
+/** The line after a `CREATE TABLE`'s closing `)` when it inherits: `INHERITS (public.ir_actions);`. */
+const INHERITS = /^INHERITS \((.*)\);$/;
+const QUALIFIED = /(?:"(?:[^"]|"")*"|[^\s(.",]+)(?:\.(?:"(?:[^"]|"")*"|[^\s(.",]+))?/g;
 const COLUMN_LINE = /^\s+("(?:[^"]|"")*"|[a-zA-Z_][\w$]*) (.+?),?$/;
 
 class SqlDumpFilter extends Transform {
@@ -129,7 +149,11 @@ class SqlDumpFilter extends Transform {
   private mode: "sql" | "copy" | "drop" = "sql";
   private creating: { key: string; columns: Map<string, string> } | undefined;
   private readonly types = new Map<string, Map<string, string>>();
-  private copy: { tr: RowRewriter | undefined; entry: AnonymizeStreamReport["tables"][number]; started: number } | undefined;
+  /** Parents of each table that inherits (`schema.table` keys), from `INHERITS (…)`. */
+  private readonly parents = new Map<string, string[]>();
+  /** The table whose `CREATE TABLE` just closed with a bare `)`: an `INHERITS` line may follow. */
+  private justClosed: string | undefined;
+  private copy: { tr: RowRewriter | undefined; entry: AnonymizeStreamReport["tables"][number]; started: number; after?: string } | undefined;
   private lastEmit = 0;
 
   constructor(
@@ -222,8 +246,9 @@ class SqlDumpFilter extends Transform {
     if (this.mode !== "sql") {
       // End of data: a line holding only "\." (pg_dump writes it right after the rows).
       if (nl - start === 2 && text.charCodeAt(start) === 0x5c && text.charCodeAt(start + 1) === 0x2e) {
-        this.endCopy();
+        const after = this.endCopy();
         this.out += text.slice(start, nl + 1);
+        if (after) this.out += after;
         return;
       }
       const c = this.countRow(nl - start + 1);
@@ -235,11 +260,19 @@ class SqlDumpFilter extends Transform {
     // SQL text: passed through; COPY headers and CREATE TABLE blocks are read on the way.
     this.out += text.slice(start, nl + 1);
     const first = buf[start];
-    if (first !== 0x43 /* C */ && first !== 0x20 && first !== 0x09 && first !== 0x29 /* ) */) return;
+    const closed = this.justClosed;
+    this.justClosed = undefined;
+    if (first !== 0x43 /* C */ && first !== 0x20 && first !== 0x09 && first !== 0x29 /* ) */ && first !== 0x49 /* I */) return;
     const sql = buf.toString("utf8", start, nl);
+    if (closed && first === 0x49) {
+      const m = INHERITS.exec(sql);
+      if (m) this.parents.set(closed, (m[1]!.match(QUALIFIED) ?? []).map((q) => parseQualified(q).join(".")));
+      return;
+    }
     if (this.creating) {
       if (sql.startsWith(")")) {
         this.types.set(this.creating.key, this.creating.columns);
+        if (sql === ")") this.justClosed = this.creating.key;
         this.creating = undefined;
       } else {
         const m = COLUMN_LINE.exec(sql);
@@ -266,20 +299,17 @@ class SqlDumpFilter extends Transform {
     const ruleName = schema === "public" ? table : `${schema}.${table}`;
     const columns = parseIdentList(columnList);
     const plan = tablePlan(this.rules, ruleName);
-    const entry = { table: ruleName, action: plan.action, rows: 0, bytes: 0 };
+    const entry: AnonymizeStreamReport["tables"][number] = { table: ruleName, action: plan.action, rows: 0, bytes: 0 };
     this.tables.push(entry);
     if (plan.action !== "copy") {
       this.mode = "drop";
       this.copy = { tr: undefined, entry, started: performance.now() };
       return;
     }
-    if (plan.where) {
-      throw new UsageError(`${ruleName}: a \`where\` rule cannot be applied by the stream filter; use the database-to-database mode`, { code: "WHERE_IN_STREAM" });
-    }
-    const types = this.types.get(`${schema}.${table}`);
+    const key = `${schema}.${table}`;
     const uncovered: UncoveredColumn[] = [];
     const transforms: (ColumnTransform | undefined)[] = columns.map((c) => {
-      const type = types?.get(c) ?? "unknown";
+      const type = this.columnType(key, c) ?? "unknown";
       const info = { name: c, type, category: category(type) };
       const cov = columnCoverage(this.rules, ruleName, c, info);
       if (!cov.covered) {
@@ -295,20 +325,53 @@ class SqlDumpFilter extends Transform {
         { code: "UNCOVERED_COLUMNS", details: { uncovered } },
       );
     }
+    const after = plan.where === undefined ? undefined : this.whereDelete(ruleName, `${quoteIdent(schema)}.${quoteIdent(table)}`, plan.where, columns.filter((_, i) => transforms[i]));
+    if (plan.where !== undefined) entry.where = plan.where;
     this.mode = "copy";
     this.copy = {
       tr: transforms.some(Boolean) ? new RowRewriter({ table: ruleName, columns, transforms }, this.arena) : undefined,
       entry,
       started: performance.now(),
+      ...(after ? { after } : {}),
     };
   }
 
-  private endCopy(): void {
+  /** A column's type from the table's `CREATE TABLE`, else from the tables it inherits from (depth-first, as PostgreSQL merges them). */
+  private columnType(key: string, column: string, seen = new Set<string>()): string | undefined {
+    const own = this.types.get(key)?.get(column);
+    if (own !== undefined || seen.has(key)) return own;
+    seen.add(key);
+    for (const parent of this.parents.get(key) ?? []) {
+      const t = this.columnType(parent, column, seen);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  }
+
+  /** The statement applying a table's `where` after its COPY block (see anonymizeStream), or a UsageError. */
+  private whereDelete(ruleName: string, sqlName: string, where: string, transformed: string[]): string {
+    const scan = scanWhere(where);
+    if ("error" in scan) throw new UsageError(`${ruleName}: where ${JSON.stringify(where)} is refused: ${scan.error}`, { code: "WHERE_REFUSED" });
+    const names = new Set(scan.names);
+    const read = transformed.filter((c) => names.has(c));
+    if (read.length) {
+      throw new UsageError(
+        `${ruleName}: where ${JSON.stringify(where)} reads ${read.join(", ")}, which the rules transform: on a stream the where is applied to the restored (anonymized) rows, so it would keep other rows than the database-to-database engine; filter on columns that are kept, or use the database-to-database mode`,
+        { code: "WHERE_READS_TRANSFORMED", details: { table: ruleName, columns: read } },
+      );
+    }
+    // On lines of its own, as check/where.ts validates it: nothing written after it can be taken into it.
+    return `DELETE FROM ONLY ${sqlName} WHERE NOT COALESCE((\n${where.trim()}\n), false);\n`;
+  }
+
+  /** Ends the COPY block; returns what goes right after its `\.` (a where's DELETE). */
+  private endCopy(): string | undefined {
     const c = this.copy!;
     const durationMs = durationSince(c.started);
     this.onEvent({ type: "anonymize:table", table: c.entry.table, rows: c.entry.rows, bytes: c.entry.bytes, durationMs, rowsPerSec: Math.round(c.entry.rows / Math.max(0.001, durationMs / 1000)) });
     this.copy = undefined;
     this.mode = "sql";
+    return c.after;
   }
 
   private progress(): void {

@@ -1,4 +1,4 @@
-import type { AnonymizeReport, AnonymizeStreamReport } from "@odoo-deploy/anonymizer";
+import type { AnonymizeDumpReport, AnonymizeReport, AnonymizeStreamReport, RefreshEvent } from "@odoo-deploy/anonymizer";
 import { formatBytes, formatDuration, UsageError } from "@odoo-deploy/core";
 import { Writable, type Readable } from "node:stream";
 import type { CommandContext, FlagSpecs } from "../command.js";
@@ -33,15 +33,15 @@ export function rulesOptions(ctx: CommandContext): { rulesFile?: string; preset?
   return { ...(a.rules ? { rulesFile: a.rules } : {}), ...(a.preset ? { preset: a.preset } : {}), env: ctx.io.env };
 }
 
-type Report = (AnonymizeReport | (AnonymizeStreamReport & { mode: "stream" }));
+type Report = AnonymizeReport | (AnonymizeStreamReport & { mode: "stream" }) | (AnonymizeDumpReport & { mode: "dump" });
 
 /**
- * `odoo-deploy anonymize`: database to database (`--source-url`, `--target-url`), or a stream filter from stdin to
- * stdout when no source is given.
+ * `odoo-deploy anonymize`: database to database (`--source-url`, `--target-url`), a backup file into another
+ * (`--input`, `--output`), or a stream filter from stdin to stdout when neither is given.
  */
 export default defineCommand({
   path: "anonymize",
-  summary: "Anonymize a database into a new one (--source-url, --target-url), or filter a plain SQL dump from stdin to stdout",
+  summary: "Anonymize a database into a new one (--source-url, --target-url), a backup file into another (--input, --output), or filter a plain SQL dump from stdin to stdout",
   flags: {
     sourceUrl: { ...FLAGS.sourceUrl, description: "PostgreSQL URL of the database to anonymize (read only)" },
     targetUrl: { ...FLAGS.targetUrl, description: "PostgreSQL URL of the database to create (must not exist unless --replace)" },
@@ -49,11 +49,31 @@ export default defineCommand({
     secretEnv: { flags: "--secret-env <var>", description: `Environment variable holding the secret (default ${DEFAULT_SECRET_ENV})`, configKey: "anonymize.secretEnv" },
     jobs: { flags: "--jobs <n>", description: "Parallel COPY streams (default: one per core, at most 8)", configKey: "anonymize.jobs", parse: "int" },
     replace: { flags: "--replace", description: "Swap an existing target for the anonymized copy once it succeeded", parse: "boolean" },
+    input: { flags: "--input <path>", description: "A backup to anonymize into --output: a pg_dump -Fc file, an Odoo zip, a backup directory, or a directory of backups (newest verified)" },
+    output: { flags: "--output <file>", description: "The anonymized backup file to write (must not exist)" },
+    format: { flags: "--format <format>", description: "Format of --output (default: the input's)", choices: ["custom", "zip"] },
+    workUrl: { flags: "--work-url <url>", description: "With a custom-format --output: PostgreSQL server where a temporary database is made, dumped and dropped" },
   },
   async run(ctx) {
     const sourceUrl = ctx.flags.sourceUrl;
     const targetUrl = ctx.flags.targetUrl;
     const secret = secretFromEnv(ctx);
+    const { input, output } = ctx.flags;
+    if (input || output) {
+      if (!input || !output) throw new UsageError("anonymize needs both --input and --output to anonymize a backup file");
+      if (sourceUrl || targetUrl) throw new UsageError("anonymize: --input/--output and --source-url/--target-url are two different modes; give one pair");
+      const r = await (await anonymizer()).anonymizeDump({
+        input,
+        output,
+        ...(ctx.flags.format ? { format: ctx.flags.format } : {}),
+        ...(ctx.flags.workUrl ? { workUrl: ctx.flags.workUrl } : {}),
+        ...rulesOptions(ctx),
+        ...(secret ? { secret } : {}),
+        signal: ctx.signal,
+        onEvent: (e) => dumpEvent(e, ctx),
+      });
+      return { ...r, mode: "dump" } as Report;
+    }
     if (sourceUrl || targetUrl) {
       if (!sourceUrl || !targetUrl) throw new UsageError("anonymize needs both --source-url and --target-url (or neither, to filter stdin to stdout)");
       return (await (await anonymizer()).anonymizeDatabase({
@@ -82,6 +102,14 @@ export default defineCommand({
     return { ...r, mode: "stream" } as Report;
   },
   render(r, out) {
+    if ("mode" in r && r.mode === "dump") {
+      out.heading(`Anonymize ${r.input.path} → ${r.output ?? "(nothing written)"}`);
+      for (const c of r.steps) out.check(c);
+      if (r.stream) renderTables(r.stream.tables, out);
+      for (const w of r.warnings) out.line(out.dim(`note: ${w}`));
+      out.verdict(r.ok, r.ok ? `${r.output} (${r.format}, ${formatBytes(r.bytes)}, ${r.rows.toLocaleString("en")} rows) in ${formatDuration(r.durationMs)}` : "nothing was written");
+      return;
+    }
     if ("mode" in r) {
       out.heading("Anonymized SQL stream");
       renderTables(r.tables, out);
@@ -104,6 +132,12 @@ export default defineCommand({
     out.verdict(r.ok, r.ok ? `${r.target} holds the anonymized copy (${formatDuration(r.durationMs)})` : r.published ? "failed after publishing" : "nothing was published; an existing target is untouched");
   },
 });
+
+/** The dump's progress, shown as the stream filter's (the refresh's own events are rendered by refresh-staging). */
+function dumpEvent(e: RefreshEvent, ctx: CommandContext): void {
+  if (e.type === "refresh:progress" && e.unit === "rows") ctx.onEvent({ type: "anonymize:progress", rows: e.done, bytes: 0, rowsPerSec: e.perSec ?? 0, table: e.table ?? "" });
+  else if (e.type === "refresh:warning" && e.message.startsWith("no secret given")) ctx.onEvent({ type: "anonymize:random-key" });
+}
 
 function renderTables(tables: { table: string; rows: number; bytes: number; action: string }[], out: HumanOutput): void {
   const top = [...tables].filter((t) => t.rows > 0 || t.action !== "copy").sort((a, b) => b.rows - a.rows).slice(0, 12);
