@@ -68,8 +68,11 @@ test("a refresh from backups replaces staging: the newest verified custom backup
     const zipDir = await backupDatabase({ dbUrl: labDb.url, directory: path.join(env.work, "zips"), format: "zip", filestoreDir: env.prodFilestore.dir, verify: false, name: "prod" });
     const zip = path.join(env.work, "prod.zip");
     renameSync(path.join(zipDir.path!, readdirSync(zipDir.path!).find((n) => n.endsWith(".zip"))!), zip);
-    const fromZip = await refreshStaging({ ...options(env, zip), keep: 0 });
+    // `public` from a zip: the originals of the product images come from the zip's own filestore.
+    const fromZip = await refreshStaging({ ...options(env, zip), keep: 0, filestore: "public" });
     await expectRefreshed(pg, env, labDb.name, fromZip);
+    expect(fromZip.filestore?.copied).toBeGreaterThan(50);
+    expect(fromZip.filestore?.placeholders).toBeGreaterThan(100);
     expect(fromZip.source).toMatchObject({ kind: "backup", backup: { kind: "zip", path: zip } });
   } finally {
     await env.cleanup();

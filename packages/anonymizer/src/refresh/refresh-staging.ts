@@ -3,6 +3,7 @@ import path from "node:path";
 import {
   acquireDeployLock,
   checkServiceHealth,
+  createWorkDir,
   defaultJournalDir,
   durationSince,
   filestorePerms,
@@ -15,6 +16,7 @@ import {
   prepareSwap,
   quoteIdent,
   recoverSwaps,
+  removeLeftoverWorkDirs,
   redactUrl,
   serverIdentity,
   StepRecorder,
@@ -25,6 +27,7 @@ import {
   type DeployLock,
   type PreparedSwap,
   type ServiceTarget,
+  type WorkDir,
 } from "@odoo-deploy/core";
 import { checkRules } from "../check/check.js";
 import { anonymizeDatabase, type AnonymizeEvent } from "../engine/database.js";
@@ -40,6 +43,8 @@ import { swapBack } from "./swap-back.js";
 import { FILESTORE_POLICIES, type RefreshEvent, type RefreshReport, type RefreshStagingOptions, type ResolvedBackup } from "./types.js";
 
 const APP = "odoo-deploy refresh-staging";
+/** Work directories of the refresh (a backup's filestore extracted for the public/all policies). */
+const REFRESH_WORK_DIR_PREFIX = "odoo-deploy-refresh-";
 
 /**
  * Refreshes a staging database (and its filestore) from production or from a backup. Each step is named in the
@@ -88,6 +93,8 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
   let swap: PreparedSwap | undefined;
   let state: RefreshState | undefined;
   let stoppedAt: number | undefined;
+  let workDir: WorkDir | undefined;
+  let backupFilestore: string | undefined;
   try {
     lock = await steps.must("lock", () => acquireDeployLock(o.targetUrl, database, o.lockTimeoutMs ?? 0, "refresh-staging", o.signal), () => `refresh lock of ${database} held`);
     const server = await withClient(withDatabase(o.targetUrl, "postgres"), (c) => serverIdentity(c), { applicationName: APP, ...(o.signal ? { signal: o.signal } : {}) });
@@ -121,6 +128,9 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
     } else {
       backup = await steps.must("source", () => resolveBackupSource(o.fromBackup!, { ...(o.signal ? { signal: o.signal } : {}) }), (b) => `${b.kind} backup ${b.path}${b.verified ? " (verified)" : ""}`);
       report.source = { kind: "backup", backup };
+      if ((policy === "public" || policy === "all") && !backup.filestore && !o.sourceFilestore) {
+        throw new UsageError(`--filestore ${policy} copies originals, and ${backup.path} holds no filestore: give --source-filestore DIR or use placeholders`, { code: "NO_SOURCE_FILESTORE" });
+      }
       await steps.must("rules", async () => resolveRulesSource(rulesSource), () => "rules loaded; each table of the dump is checked before its rows are written");
     }
 
@@ -149,7 +159,22 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
     } else {
       const r = await steps.must("copy", async () => {
         await withClient(withDatabase(o.targetUrl, "postgres"), (c) => c.query(`CREATE DATABASE ${quoteIdent(swap!.replacement)} TEMPLATE template0 ENCODING 'UTF8'`), { applicationName: APP });
-        const b = await restoreAnonymizedBackup({ ...rulesSource, backup: backup!, targetUrl: copyUrl, ...(o.secret ? { secret: o.secret } : {}), ...(o.signal ? { signal: o.signal } : {}), onEvent: emit });
+        // The public/all policies copy originals: the backup's own filestore is extracted for them (a work directory
+        // of this run, removed at the end or by the next run's recover step).
+        if ((policy === "public" || policy === "all") && backup!.filestore && swap!.filestore) {
+          workDir = createWorkDir(REFRESH_WORK_DIR_PREFIX);
+          backupFilestore = path.join(workDir.path, "filestore");
+        }
+        const b = await restoreAnonymizedBackup({
+          ...rulesSource,
+          backup: backup!,
+          targetUrl: copyUrl,
+          ...(backupFilestore ? { filestoreDir: backupFilestore } : {}),
+          ...(o.secret ? { secret: o.secret } : {}),
+          ...(o.signal ? { signal: o.signal } : {}),
+          // Its own steps are parts of this one: only its progress is passed on.
+          onEvent: (e) => e.type === "refresh:progress" && emit(e),
+        });
         report.restore = b;
         if (!b.ok) throw new OperationFailedError(b.failure?.message ?? "the backup could not be restored anonymized", { code: b.failure?.code ?? "RESTORE_FAILED", details: { step: b.failure?.step } });
         return b;
@@ -187,7 +212,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
 
     if (swap.filestore) {
       const fs = swap.filestore;
-      const source = o.sourceFilestore ? { dir: o.sourceFilestore.dir, runner: o.sourceFilestore.runner } : undefined;
+      const source = o.sourceFilestore ? { dir: o.sourceFilestore.dir, runner: o.sourceFilestore.runner } : backupFilestore ? { dir: backupFilestore } : undefined;
       report.filestore = await steps.must("filestore", async () => {
         await mkdir(path.dirname(fs.partial!), { recursive: true });
         // Owner and modes of the staging filestore being replaced: the staging Odoo reads the new one as it read the old.
@@ -268,6 +293,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
     if (!steps.judged(e)) throw e;
     report.failure = steps.failure;
   } finally {
+    workDir?.remove();
     await lock?.release();
     report.durationMs = durationSince(start);
   }
@@ -312,7 +338,7 @@ async function settleKilledRuns(o: RefreshStagingOptions, ctx: { database: strin
   // A copy killed half-way leaves its temporary database and work directory (marked, claimed by a dead run).
   const left = await removeAnonymizeLeftovers(o.targetUrl, APP, o.signal);
   for (const d of left.databases.removed) cleaned.push(`temporary database ${d} of a killed run dropped`);
-  for (const d of left.workDirs.removed) cleaned.push(`work directory ${d} of a killed run removed`);
+  for (const d of [...left.workDirs.removed, ...removeLeftoverWorkDirs(REFRESH_WORK_DIR_PREFIX).removed]) cleaned.push(`work directory ${d} of a killed run removed`);
   for (const state of await killedRefreshes(ctx.journalDir, ctx.server, ctx.database)) {
     const swappedIn = state.phase === "swapped" || swaps.swaps.some((s) => s.id === state.id && s.outcome === "finished");
     const back = swappedIn && state.asideDatabase ? await swapBack({ dbUrl: o.targetUrl, database: ctx.database, journalDir: ctx.journalDir, id: state.id, asideDatabase: state.asideDatabase, ...fsNames(state) }) : false;
