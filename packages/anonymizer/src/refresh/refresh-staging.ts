@@ -230,7 +230,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
 
     // The leak scan runs on the copy before anyone can reach it: a leak never gets published.
     report.verify = await steps.must("verify", async () => {
-      const v = await verifyAnonymization({ ...rulesSource, ...(o.sourceUrl ? { sourceUrl: o.sourceUrl } : {}), targetUrl: copyUrl, maxValuesPerColumn: o.leakScanValues ?? 20_000, ...(o.canaries?.length ? { canaries: o.canaries } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+      const v = await verifyAnonymization({ ...rulesSource, ...(o.sourceUrl ? { sourceUrl: o.sourceUrl } : {}), targetUrl: copyUrl, ...(o.leakScanRows === 0 ? {} : { sampleRows: o.leakScanRows ?? 20_000 }), ...(o.canaries?.length ? { canaries: o.canaries } : {}), ...(o.signal ? { signal: o.signal } : {}) });
       report.verify = v;
       if (!v.ok) throw new OperationFailedError(`leak scan: ${v.checks.filter((c) => c.status === "failed").map((c) => c.detail).join("; ")}`, { code: "LEAK_FOUND", details: { leaks: v.leaks } });
       return v;

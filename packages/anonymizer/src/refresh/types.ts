@@ -165,11 +165,12 @@ export interface RefreshStagingOptions extends RulesSource {
   /** Leak-scan canaries: values that must not be found anywhere in the new staging. */
   canaries?: string[];
   /**
-   * Distinct original values of each transformed column the leak scan searches in the copy (default 20 000;
-   * those left out are named as sampled in the report). A rule that was not applied leaks every value, so a
-   * sample finds it; the fail-closed rules check is what guarantees coverage.
+   * Rows of each source table whose original values the leak scan searches in the copy (default 20 000; tables
+   * with more are named as sampled in the report; 0: every distinct value, up to 200 000 per column). A rule
+   * that was not applied leaks every value, so a sample finds it; the fail-closed rules check is what guarantees
+   * coverage.
    */
-  leakScanValues?: number;
+  leakScanRows?: number;
   /** Replaced stagings kept (`<db>_before_<id>` with their filestores), newest first (default 1). */
   keep?: number;
   /** How the staging Odoo is stopped and started. */

@@ -27,6 +27,14 @@ test("verify finds a planted leak and a canary, with table, column and count", a
       { table: "partner", column: "note", count: 1, kind: "canary", canary: 1 },
     ]);
     expect(JSON.stringify(dirty)).not.toContain("p7@corp.example");
+    // Sampled (the first 10 rows of each table): the planted e-mail (an original of row 7) is still found, the
+    // table is named as sampled; a value only in rows past the sample is not searched, and the report says so.
+    const quick = await verifyAnonymization({ sourceUrl: db.url, targetUrl: pg.url(target), rules, sampleRows: 10 });
+    expect(quick.leaks).toEqual([{ table: "partner", column: "email", count: 2, kind: "original" }]);
+    expect(quick.scanned).toMatchObject({ columns: 2, values: 20, sampledColumns: ["partner (first 10 rows)"] });
+    await pg.query("UPDATE partner SET email = 'p40@corp.example' WHERE id IN (3, 4)", [], target);
+    expect((await verifyAnonymization({ sourceUrl: db.url, targetUrl: pg.url(target), rules, sampleRows: 10 })).leaks).toEqual([]);
+    expect((await verifyAnonymization({ sourceUrl: db.url, targetUrl: pg.url(target), rules })).leaks).toEqual([{ table: "partner", column: "email", count: 2, kind: "original" }]);
   } finally {
     await pg.dropDatabase(target);
   }

@@ -27,6 +27,13 @@ export interface VerifyAnonymizationOptions extends RulesSource {
   minLength?: number;
   /** Distinct original values searched per column at most (default 200 000). */
   maxValuesPerColumn?: number;
+  /**
+   * Take the original values from the first `sampleRows` rows of each source table, all its columns in one
+   * partial scan, instead of every distinct value of each column (a scan and a sort per column). Tables with more
+   * rows are named as sampled. A rule that was not applied leaks every value, so a sample finds it; for a quick
+   * scan after each copy (the staging refresh), where the full one would cost a third of the copy.
+   */
+  sampleRows?: number;
   signal?: AbortSignal;
   onEvent?: EventHandler<VerifyEvent>;
 }
@@ -113,15 +120,19 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
           batch = [];
           batchValues = 0;
         };
-        for (const { t, c } of cols) {
+        const sample = options.sampleRows === undefined ? undefined : await sampleValues(source, cols[0]!.t.info.sql, cols.map((w) => w.c.name), options.sampleRows, minLength);
+        if (sample?.sampled) sampled.push(`${cols[0]!.t.info.ruleName} (first ${options.sampleRows} rows)`);
+        for (const [k, { t, c }] of cols.entries()) {
           throwIfAborted(options.signal);
           const col = quoteIdent(c.name);
-          const values = (
-            await source.query<{ v: string }>(
-              `SELECT DISTINCT ${col}::text AS v FROM ${t.info.sql} WHERE ${col} IS NOT NULL AND length(${col}::text) >= $1 LIMIT $2`,
-              [minLength, maxValues + 1],
-            )
-          ).rows.map((r) => r.v);
+          const values = sample
+            ? sample.values[k]!
+            : (
+                await source.query<{ v: string }>(
+                  `SELECT DISTINCT ${col}::text AS v FROM ${t.info.sql} WHERE ${col} IS NOT NULL AND length(${col}::text) >= $1 LIMIT $2`,
+                  [minLength, maxValues + 1],
+                )
+              ).rows.map((r) => r.v);
           if (values.length > maxValues) {
             values.length = maxValues;
             sampled.push(`${t.info.ruleName}.${c.name}`);
@@ -166,6 +177,19 @@ export async function verifyAnonymization(options: VerifyAnonymizationOptions): 
     leaks,
     scanned: { columns: scannedColumns, values: scannedValues, sampledColumns: sampled },
   };
+}
+
+/** Distinct values of `columns` (as text, of `minLength`+ characters) in the first `rows` rows of `table`, one scan. */
+async function sampleValues(source: pg.Client, table: string, columns: string[], rows: number, minLength: number): Promise<{ values: string[][]; sampled: boolean }> {
+  const r = await source.query<Record<string, string | null>>({ text: `SELECT ${columns.map((c, k) => `${quoteIdent(c)}::text AS c${k}`).join(", ")} FROM ${table} LIMIT $1`, values: [rows + 1] });
+  const sets = columns.map(() => new Set<string>());
+  for (const row of r.rows.slice(0, rows)) {
+    columns.forEach((_, k) => {
+      const v = row[`c${k}`];
+      if (v != null && v.length >= minLength) sets[k]!.add(v);
+    });
+  }
+  return { values: sets.map((x) => [...x]), sampled: r.rows.length > rows };
 }
 
 const TEXTLIKE = new Set(["S", "U", "A"]);

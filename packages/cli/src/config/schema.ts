@@ -167,6 +167,7 @@ export const stagingSchema = z
     postSql: z.string().optional().describe("SQL file run in one transaction on the new copy after neutralization; its failure stops the refresh"),
     canaries: z.array(z.string().min(1)).optional().describe("Values that must not be found anywhere in the new staging (leak scan)"),
     keep: z.number().int().min(0).optional().describe("Replaced stagings kept aside (<db>_before_<id>, with their filestores), newest first (default 1)"),
+    leakScanRows: z.number().int().min(0).optional().describe("Rows of each source table whose values the leak scan searches (default 20000; 0: every distinct value)"),
     service: serviceSchema.optional().describe("How the staging Odoo is stopped and started (not deploy.service: named here so a refresh never stops another environment's service)"),
     odooBin: z.string().optional().describe("odoo-bin of the staging Odoo, for neutralize (default: odoo.odooBin)"),
     odooConfig: z.string().optional().describe("The staging Odoo's config file, as its host sees it (default: odoo.configPath)"),
