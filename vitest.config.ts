@@ -21,6 +21,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Two test files at a time on this 2-core machine: most of a test's time is spent waiting on PostgreSQL,
+    // Docker, sshd or a child process, and vitest's default (cores - 1) ran the suite one file after another.
+    maxWorkers: 2,
     reporters: ["default", "./packages/testkit/src/summary-reporter.ts"],
   },
 });
