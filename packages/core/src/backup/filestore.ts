@@ -232,19 +232,23 @@ export async function filestorePerms(replaced: string): Promise<FilestorePerms> 
   if (root?.isDirectory()) {
     let dirMode: number | undefined;
     let fileMode: number | undefined;
-    // A few directories are enough: Odoo makes them all alike.
-    for (const e of (await readdir(replaced, { withFileTypes: true })).slice(0, 64)) {
+    // A few directories are enough: Odoo makes them all alike. The filestore may be renamed away meanwhile (another
+    // restore swapping it): what vanished is skipped, and the root's own modes stand in.
+    const gone = () => undefined;
+    for (const e of ((await readdir(replaced, { withFileTypes: true }).catch(gone)) ?? []).slice(0, 64)) {
       const p = path.join(replaced, e.name);
-      if (e.isFile() && fileMode === undefined) fileMode = (await lstat(p)).mode & 0o7777;
+      if (e.isFile() && fileMode === undefined) fileMode = (await lstat(p).catch(gone))?.mode;
       if (e.isDirectory()) {
-        dirMode ??= (await lstat(p)).mode & 0o7777;
+        dirMode ??= (await lstat(p).catch(gone))?.mode;
         if (fileMode === undefined) {
-          const f = (await readdir(p, { withFileTypes: true })).find((x) => x.isFile());
-          if (f) fileMode = (await lstat(path.join(p, f.name))).mode & 0o7777;
+          const f = ((await readdir(p, { withFileTypes: true }).catch(gone)) ?? []).find((x) => x.isFile());
+          if (f) fileMode = (await lstat(path.join(p, f.name)).catch(gone))?.mode;
         }
       }
       if (dirMode !== undefined && fileMode !== undefined) break;
     }
+    if (dirMode !== undefined) dirMode &= 0o7777;
+    if (fileMode !== undefined) fileMode &= 0o7777;
     const rootMode = root.mode & 0o7777;
     return {
       ...(asRoot ? { uid: root.uid, gid: root.gid } : {}),
