@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { refreshStaging, type RefreshStagingOptions } from "@odoo-deploy/anonymizer";
 import { runCli } from "@odoo-deploy/cli";
+import { acquireDeployLock } from "@odoo-deploy/core";
 import type { PgCluster } from "@odoo-deploy/testkit";
 import { expect, test } from "@odoo-deploy/testkit/vitest";
 import { createStagingEnv, OLD_STAGING_MARKER, type StagingEnv } from "./support/staging-env.js";
@@ -124,6 +125,15 @@ test("a refresh failing at each step leaves the old staging byte-identical and s
   const env = await createStagingEnv(pg, labDb);
   try {
     const before = await env.fingerprint();
+    // Another refresh (or a deploy) of this staging holds the lock: refused at once, nothing touched.
+    const other = await acquireDeployLock(env.staging.url, env.staging.name, 0, "another refresh");
+    try {
+      const r = await refreshStaging(options(env));
+      expect(r.failure).toMatchObject({ step: "lock", code: "DEPLOY_LOCKED" });
+      expect(await env.fingerprint()).toEqual(before);
+    } finally {
+      await other.release();
+    }
     for (const f of FAILURES) {
       if (f.source) await pg.query(f.source[0], [], labDb.name);
       const r = await refreshStaging(options(env, f.options(env)));

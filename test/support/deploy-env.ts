@@ -71,18 +71,23 @@ export async function createDeployEnv(pg: PgCluster, db: TestDatabase, gitRepo: 
       return gitRepo.commit(message ?? `lab_demo: ${variant}`);
     },
     async fingerprint() {
-      const tables: Record<string, string> = {};
-      const names = await pg.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1", [], db.name);
-      for (const { t } of names) {
-        const r = await pg.query<{ n: number; h: string }>(`SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`, [], db.name);
-        tables[t] = `${r[0]!.n}:${r[0]!.h}`;
-      }
-      return { tables, files: listFiles(filestoreDir) };
+      return { tables: await tableFingerprint(pg, db.name), files: listFiles(filestoreDir) };
     },
     cleanup() {
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/** `table → row count:md5 of its rows` for every table of `database`'s public schema. */
+export async function tableFingerprint(pg: PgCluster, database: string): Promise<Record<string, string>> {
+  const tables: Record<string, string> = {};
+  const names = await pg.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1", [], database);
+  for (const { t } of names) {
+    const r = await pg.query<{ n: number; h: string }>(`SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`, [], database);
+    tables[t] = `${r[0]!.n}:${r[0]!.h}`;
+  }
+  return tables;
 }
 
 /** `relative path → sha1 of the content` of every file under `dir` ({} when it does not exist). */

@@ -11,7 +11,7 @@ import path from "node:path";
 import { createCommandsService, createLocalRunner, waitForHealthy, type FilestoreLocation, type ServiceControl } from "@odoo-deploy/core";
 import { createOdooAddonsDir, createServiceDouble, freePort, odooDoubleArgv, sharedPath, writeOdooConfig, type PgCluster } from "@odoo-deploy/testkit";
 import type { TestDatabase } from "@odoo-deploy/testkit/vitest";
-import { listFiles } from "./deploy-env.js";
+import { listFiles, tableFingerprint } from "./deploy-env.js";
 
 /** What {@link createStagingEnv} sets up. */
 export interface StagingEnv {
@@ -92,13 +92,7 @@ export async function createStagingEnv(pg: PgCluster, prod: TestDatabase): Promi
     odooConfig,
     odooEnv,
     async fingerprint() {
-      const tables: Record<string, string> = {};
-      const names = await pg.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1", [], staging.name);
-      for (const { t } of names) {
-        const r = await pg.query<{ n: number; h: string }>(`SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`, [], staging.name);
-        tables[t] = `${r[0]!.n}:${r[0]!.h}`;
-      }
-      return { tables, files: listFiles(stagingDir) };
+      return { tables: await tableFingerprint(pg, staging.name), files: listFiles(stagingDir) };
     },
     stagingDatabases,
     filestoreSiblings() {
