@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { backupDatabase, restoreDatabase } from "@odoo-deploy/core";
 import type { PgCluster } from "@odoo-deploy/testkit";
 import { afterAll, describe, expect, test } from "@odoo-deploy/testkit/vitest";
+import { odooFile, odooShapedDb } from "../packages/core/src/backup/test-helpers.js";
 
 // `restore --swap` killed for real (SIGKILL, or SIGHUP as a dropped terminal does) at every step, then run again:
 // production must accept connections at once, and after the rerun each database must sit with its own filestore
@@ -14,31 +14,10 @@ import { afterAll, describe, expect, test } from "@odoo-deploy/testkit/vitest";
 
 const bin = fileURLToPath(new URL("../packages/cli/src/bin.ts", import.meta.url));
 
-/** A filestore file as Odoo names it: `<2 hex>/<sha1>`. */
-function odooFile(content: string): { rel: string; content: string } {
-  const sha = createHash("sha1").update(content).digest("hex");
-  return { rel: `${sha.slice(0, 2)}/${sha}`, content };
-}
-
 /** An Odoo-shaped database whose one attachment (and `marker`) says `label`, and its filestore at `fsDir`. */
 async function odooPair(pg: PgCluster, db: string, fsDir: string, label: string): Promise<void> {
-  const f = odooFile(`attachment of ${label}`);
-  mkdirSync(path.join(fsDir, path.dirname(f.rel)), { recursive: true });
-  writeFileSync(path.join(fsDir, f.rel), f.content);
-  await pg.query(
-    `CREATE TABLE ir_module_module (id serial primary key, name varchar, state varchar, latest_version varchar);
-     INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '16.0.1.3');
-     CREATE TABLE ir_config_parameter (id serial primary key, key varchar, value text);
-     CREATE TABLE res_company (id serial primary key, name varchar);
-     CREATE TABLE res_users (id serial primary key, login varchar);
-     CREATE TABLE res_partner (id serial primary key, name varchar);
-     INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 200) g;
-     CREATE TABLE ir_attachment (id serial primary key, name varchar, store_fname varchar);
-     INSERT INTO ir_attachment (name, store_fname) VALUES ('a', '${f.rel}');
-     CREATE TABLE marker (v text); INSERT INTO marker VALUES ('${label}');`,
-    [],
-    db,
-  );
+  await odooShapedDb(pg, db, [`attachment of ${label}`], fsDir);
+  await pg.query(`CREATE TABLE marker (v text); INSERT INTO marker VALUES ('${label}');`, [], db);
 }
 
 /** Every file under `dir`, relative. */
