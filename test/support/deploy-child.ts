@@ -5,8 +5,9 @@
  * does not say so yet) or an event type (`migrate:module`: odoo-bin is running). At that moment MARKER is written
  * and the main thread blocks, so nothing more happens until the kill.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { createCommandsService, createLocalRunner, deployOdoo, type DeployEvent } from "@odoo-deploy/core";
+import { readFileSync } from "node:fs";
+import { freezeAt } from "./freeze.js";
+import { createCommandsService, createLocalRunner, deployOdoo } from "@odoo-deploy/core";
 
 interface ChildOptions {
   dbUrl: string;
@@ -24,15 +25,7 @@ interface ChildOptions {
 
 const [file, when, marker] = process.argv.slice(2) as [string, string, string];
 const o = JSON.parse(readFileSync(file, "utf8")) as ChildOptions;
-const freeze = () => {
-  writeFileSync(marker, String(process.pid));
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-};
-const onEvent = (e: DeployEvent) => {
-  if (e.type === "deploy:step-start" && when === `start:${e.name}`) freeze();
-  if (e.type === "deploy:step" && when === `end:${e.step.name}`) freeze();
-  if (e.type === when) freeze();
-};
+const onEvent = freezeAt("deploy", when, marker);
 const local = createLocalRunner({ env: o.env });
 const r = await deployOdoo({
   dbUrl: o.dbUrl,

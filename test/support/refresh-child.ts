@@ -5,8 +5,9 @@
  * failpoints (`ODOO_DEPLOY_FAILPOINT`, inside the swap) freeze it without a marker: the test waits for their line
  * on stderr. At that moment MARKER is written and the main thread blocks until the kill.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { refreshStaging, type RefreshEvent } from "@odoo-deploy/anonymizer";
+import { readFileSync } from "node:fs";
+import { freezeAt } from "./freeze.js";
+import { refreshStaging } from "@odoo-deploy/anonymizer";
 import { createCommandsService, createLocalRunner } from "@odoo-deploy/core";
 
 interface ChildOptions {
@@ -25,14 +26,7 @@ interface ChildOptions {
 
 const [file, when, marker] = process.argv.slice(2) as [string, string, string];
 const o = JSON.parse(readFileSync(file, "utf8")) as ChildOptions;
-const freeze = () => {
-  writeFileSync(marker, String(process.pid));
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-};
-const onEvent = (e: RefreshEvent) => {
-  if (e.type === "refresh:step-start" && when === `start:${e.name}`) freeze();
-  if (e.type === "refresh:step" && when === `end:${e.step.name}`) freeze();
-};
+const onEvent = freezeAt("refresh", when, marker);
 const local = createLocalRunner({ env: o.env });
 const r = await refreshStaging({
   sourceUrl: o.sourceUrl,
