@@ -134,6 +134,12 @@ test("a refresh failing at each step leaves the old staging byte-identical and s
     } finally {
       await other.release();
     }
+    // Production named as the staging too, by another spelling (its socket, then 127.0.0.1): refused before
+    // anything is made, the sameness decided after connecting.
+    const prodByTcp = `postgres://postgres@127.0.0.1:${pg.port}/${labDb.name}`;
+    await expect(refreshStaging(options(env, { targetUrl: prodByTcp }))).rejects.toMatchObject({ code: "SAME_DATABASE" });
+    expect(await param(pg, labDb.name, "database.is_neutralized")).toBeUndefined();
+    expect(await env.stagingDatabases()).toEqual([env.staging.name]);
     for (const f of FAILURES) {
       if (f.source) await pg.query(f.source[0], [], labDb.name);
       const r = await refreshStaging(options(env, f.options(env)));

@@ -2,6 +2,7 @@ import { mkdir, rename } from "node:fs/promises";
 import path from "node:path";
 import {
   acquireDeployLock,
+  assertDistinctDatabases,
   checkServiceHealth,
   createWorkDir,
   defaultJournalDir,
@@ -114,6 +115,9 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
     let backup: ResolvedBackup | undefined;
     if (o.sourceUrl) {
       const sourceUrl = o.sourceUrl;
+      // The copy's own guard compares the source with the copy's new name; what the swap replaces is the staging
+      // database, so that is what must not be the source — decided after connecting, whatever the URLs say.
+      await assertDistinctDatabases({ sourceUrl, targetUrl: o.targetUrl, ...(o.signal ? { signal: o.signal } : {}) });
       await steps.must("rules", async () => {
         const c = await checkRules({ ...rulesSource, sourceUrl, ...(o.signal ? { signal: o.signal } : {}) });
         if (!c.ok) {
@@ -186,7 +190,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
     if (o.neutralize === false) {
       warn("not neutralized (neutralize: false): the new staging's mail servers, crons and payment providers are as in production");
     } else {
-      const n = await steps.must("neutralize", async () => {
+      await steps.must("neutralize", async () => {
         const r = await neutralizeDatabase({
           dbName: swap!.replacement,
           dbUrl: copyUrl,
@@ -201,7 +205,6 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
         if (!r.ok) throw new OperationFailedError(`neutralize failed: ${[...r.steps, ...r.checks].filter((c) => c.status === "failed").map((c) => `${c.name}: ${c.detail ?? ""}`).join("; ")}`, { code: "NEUTRALIZE_FAILED" });
         return r;
       }, (r) => `neutralized${r.credentialsCleared ? `, ${r.credentialsCleared} stored credential(s) cleared` : ""}`);
-      void n;
     }
 
     await steps.must("settings", async () => {
@@ -229,7 +232,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
     }
 
     // The leak scan runs on the copy before anyone can reach it: a leak never gets published.
-    report.verify = await steps.must("verify", async () => {
+    await steps.must("verify", async () => {
       const v = await verifyAnonymization({ ...rulesSource, ...(o.sourceUrl ? { sourceUrl: o.sourceUrl } : {}), targetUrl: copyUrl, ...(o.leakScanRows === 0 ? {} : { sampleRows: o.leakScanRows ?? 20_000 }), ...(o.canaries?.length ? { canaries: o.canaries } : {}), ...(o.signal ? { signal: o.signal } : {}) });
       report.verify = v;
       if (!v.ok) throw new OperationFailedError(`leak scan: ${v.checks.filter((c) => c.status === "failed").map((c) => c.detail).join("; ")}`, { code: "LEAK_FOUND", details: { leaks: v.leaks } });
@@ -357,9 +360,6 @@ function validate(o: RefreshStagingOptions): { database: string; policy: NonNull
   if (!o.sourceUrl === !o.fromBackup) throw new UsageError("refresh-staging needs exactly one source: --source-url URL or --from-backup PATH", { code: "BAD_SOURCE" });
   const database = parseDbUrl(o.targetUrl).database;
   if (!database) throw new UsageError(`the staging URL names no database: ${redactUrl(o.targetUrl)}`, { code: "NO_DATABASE" });
-  if (o.sourceUrl && parseDbUrl(o.sourceUrl).database === database && sameServerSpelling(o.sourceUrl, o.targetUrl)) {
-    throw new UsageError(`source and staging are the same database (${database})`, { code: "SAME_DATABASE" });
-  }
   const policy = o.filestore ?? "placeholders";
   if (!FILESTORE_POLICIES.includes(policy)) throw new UsageError(`--filestore must be one of ${FILESTORE_POLICIES.join(", ")}: ${String(policy)}`, { code: "BAD_FILESTORE_POLICY" });
   const keep = o.keep ?? 1;
@@ -367,13 +367,6 @@ function validate(o: RefreshStagingOptions): { database: string; policy: NonNull
   if ((policy === "public" || policy === "all") && o.sourceUrl && !o.sourceFilestore) throw new UsageError(`--filestore ${policy} copies production's files: give --source-filestore DIR`, { code: "NO_SOURCE_FILESTORE" });
   if (o.targetFilestore && o.targetFilestore.runner.kind !== "local") throw new UsageError("the staging filestore must be on the host running the refresh (it is swapped with renames)", { code: "REMOTE_FILESTORE" });
   return { database, policy, keep };
-}
-
-// The anonymizer's own guard decides sameness after connecting; this only refuses the obvious spelling early.
-function sameServerSpelling(a: string, b: string): boolean {
-  const x = parseDbUrl(a);
-  const y = parseDbUrl(b);
-  return x.host === y.host && x.port === y.port;
 }
 
 function copyProgress(emit: (e: RefreshEvent) => void): (e: AnonymizeEvent) => void {
