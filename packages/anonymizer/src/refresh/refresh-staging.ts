@@ -155,7 +155,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
       const r = await steps.must("copy", async () => {
         const a = await anonymizeDatabase({ ...rulesSource, sourceUrl, targetUrl: copyUrl, ...(o.secret ? { secret: o.secret } : {}), ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.signal ? { signal: o.signal } : {}), onEvent: copyProgress(emit) });
         report.anonymize = a;
-        // The rules check is the copy's first step: its refusal is this refresh's `rules` failure.
+        // The engine checks the rules again (its own fail-closed guard), and refuses what changed since `rules`.
         if (!a.ok) throw new OperationFailedError(a.failure?.message ?? "the anonymized copy failed", { code: a.failure?.code ?? "ANONYMIZE_FAILED", details: { step: a.failure?.step } });
         return a;
       }, (a) => `${a.rows} rows of ${a.tables.length} tables anonymized (${a.jobs} streams)`);
