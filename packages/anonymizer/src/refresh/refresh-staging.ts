@@ -344,7 +344,13 @@ async function settleKilledRuns(o: RefreshStagingOptions, ctx: { database: strin
   for (const d of [...left.workDirs.removed, ...removeLeftoverWorkDirs(REFRESH_WORK_DIR_PREFIX).removed]) cleaned.push(`work directory ${d} of a killed run removed`);
   for (const state of await killedRefreshes(ctx.journalDir, ctx.server, ctx.database)) {
     const swappedIn = state.phase === "swapped" || swaps.swaps.some((s) => s.id === state.id && s.outcome === "finished");
-    const back = swappedIn && state.asideDatabase ? await swapBack({ dbUrl: o.targetUrl, database: ctx.database, journalDir: ctx.journalDir, id: state.id, asideDatabase: state.asideDatabase, ...fsNames(state) }) : false;
+    let back = false;
+    if (swappedIn && state.asideDatabase) {
+      // The killed run may have started the service on the copy: stopped first, as after a failed health check,
+      // so that no Odoo keeps a registry of the copy across the renames.
+      await o.service.stop(o.signal);
+      back = await swapBack({ dbUrl: o.targetUrl, database: ctx.database, journalDir: ctx.journalDir, id: state.id, asideDatabase: state.asideDatabase, ...fsNames(state) });
+    }
     await o.service.start(state.serviceTarget, o.signal);
     await removeRefreshState(ctx.journalDir, state.id);
     cleaned.push(`refresh ${state.id} was killed ${swappedIn ? "after its swap" : "while stopping the service"}: ${back ? "the old staging was put back and " : ""}${o.service.description} started`);
