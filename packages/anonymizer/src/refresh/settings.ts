@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { OperationFailedError, UsageError, withClient } from "@odoo-deploy/core/base";
+import { setConfigParameter } from "@odoo-deploy/core";
 
 /** Settings written by {@link applyStagingSettings}. */
 export interface StagingSettings {
@@ -35,11 +36,7 @@ export async function applyStagingSettings(dbUrl: string, settings: StagingSetti
     dbUrl,
     async (c) => {
       await c.query("BEGIN");
-      for (const [key, value] of params) {
-        // ir_config_parameter.key is unique; Odoo's own set_param does this update-or-insert.
-        const updated = await c.query("UPDATE ir_config_parameter SET value = $2, write_date = now() AT TIME ZONE 'UTC' WHERE key = $1", [key, value]);
-        if (!updated.rowCount) await c.query("INSERT INTO ir_config_parameter (key, value, create_date, write_date) VALUES ($1, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')", [key, value]);
-      }
+      for (const [key, value] of params) await setConfigParameter(c, key, value);
       await c.query("COMMIT");
     },
     { signal, applicationName: "odoo-deploy refresh-staging" },
