@@ -185,7 +185,7 @@ export async function refreshStaging(o: RefreshStagingOptions): Promise<RefreshR
       }, (b) => `${b.rows} rows restored through the anonymizer from ${b.backup.kind} backup`);
       report.rows = r.rows;
     }
-    await markStaging(o.targetUrl, swap.replacement, id, o.signal);
+    await markStaging(o.targetUrl, swap.replacement, id, database, o.signal);
 
     if (o.neutralize === false) {
       warn("not neutralized (neutralize: false): the new staging's mail servers, crons and payment providers are as in production");

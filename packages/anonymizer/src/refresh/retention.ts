@@ -9,14 +9,14 @@ import { quoteIdent, quoteLiteral, withClient, withDatabase } from "@odoo-deploy
 
 const MARKER = "odoo-deploy staging refresh ";
 
-/** The database comment marking a staging built by the refresh `id`. */
-export function stagingMarker(id: string): string {
-  return `${MARKER}${JSON.stringify({ id, createdAt: new Date().toISOString() })}`;
+/** The database comment marking a copy built by the refresh `id` for the staging database `staging`. */
+export function stagingMarker(id: string, staging: string): string {
+  return `${MARKER}${JSON.stringify({ id, staging, createdAt: new Date().toISOString() })}`;
 }
 
-/** Marks `database` (the new copy, under its temporary name) as built by the refresh `id`. */
-export async function markStaging(dbUrl: string, database: string, id: string, signal?: AbortSignal): Promise<void> {
-  await withClient(withDatabase(dbUrl, "postgres"), async (c) => void (await c.query(`COMMENT ON DATABASE ${quoteIdent(database)} IS ${quoteLiteral(stagingMarker(id))}`)), { signal, applicationName: "odoo-deploy refresh-staging" });
+/** Marks `database` (the new copy, under its temporary name) as built by the refresh `id` of `staging`. */
+export async function markStaging(dbUrl: string, database: string, id: string, staging: string, signal?: AbortSignal): Promise<void> {
+  await withClient(withDatabase(dbUrl, "postgres"), async (c) => void (await c.query(`COMMENT ON DATABASE ${quoteIdent(database)} IS ${quoteLiteral(stagingMarker(id, staging))}`)), { signal, applicationName: "odoo-deploy refresh-staging" });
 }
 
 /** What {@link pruneOldStagings} did. */
@@ -45,8 +45,9 @@ export async function pruneOldStagings(o: { dbUrl: string; database: string; kee
         )
       ).rows;
       const aside = rows
-        .map((r) => ({ name: r.datname, createdAt: createdAt(r.comment) }))
-        .filter((r) => r.createdAt !== undefined)
+        .map((r) => ({ name: r.datname, ...markerOf(r.comment) }))
+        // Only this staging's: another staging on the cluster, and its copy being built, are not ours to drop.
+        .filter((r) => r.createdAt !== undefined && r.staging === o.database)
         .sort((a, b) => b.createdAt!.localeCompare(a.createdAt!));
       for (const [i, r] of aside.entries()) {
         if (i < o.keep) {
@@ -68,11 +69,11 @@ export async function pruneOldStagings(o: { dbUrl: string; database: string; kee
   return out;
 }
 
-function createdAt(comment: string): string | undefined {
+function markerOf(comment: string): { createdAt?: string; staging?: string } {
   try {
-    const v = JSON.parse(comment.slice(MARKER.length)) as { createdAt?: unknown };
-    return typeof v.createdAt === "string" ? v.createdAt : undefined;
+    const v = JSON.parse(comment.slice(MARKER.length)) as { createdAt?: unknown; staging?: unknown };
+    return { ...(typeof v.createdAt === "string" ? { createdAt: v.createdAt } : {}), ...(typeof v.staging === "string" ? { staging: v.staging } : {}) };
   } catch {
-    return undefined;
+    return {};
   }
 }
