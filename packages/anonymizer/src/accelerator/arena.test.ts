@@ -59,10 +59,12 @@ test("prfHash is SipHash-1-3 over UTF-8 bytes, in JavaScript and in the arena, f
   }
 });
 
-test("the embedded WebAssembly is compiled from siphash.wat", async () => {
-  const { compileWat } = await import("../../scripts/compile-wat.js");
-  const wat = readFileSync(new URL("./wasm/siphash.wat", import.meta.url), "utf8");
-  expect(readFileSync(new URL("./wasm/siphash-wasm.ts", import.meta.url), "utf8")).toBe(await compileWat(wat));
+test("the embedded WebAssembly is compiled from siphash.wat and text.wat", async () => {
+  const { compileWat, WASM_MODULES } = await import("../../scripts/compile-wat.js");
+  for (const { name, constant } of WASM_MODULES) {
+    const wat = readFileSync(new URL(`./wasm/${name}.wat`, import.meta.url), "utf8");
+    expect(readFileSync(new URL(`./wasm/${name}-wasm.ts`, import.meta.url), "utf8"), name).toBe(await compileWat(wat, name, constant));
+  }
 });
 
 test("hashStaged on a value's bytes (copied, or where they lie in a staged chunk) equals prfHash of its normalized string, or refuses", () => {
@@ -91,6 +93,10 @@ test("hashStaged on a value's bytes (copied, or where they lie in a staged chunk
         continue;
       }
       const got = [h.lo, h.hi];
+      // asciiOnly (bytes read without their string): the same hash for ASCII, refused for anything else
+      const ascii = Buffer.byteLength(v) === v.length;
+      expect(arena.hashStaged(key, n, mode, h, true), `${JSON.stringify(v.slice(0, 30))} asciiOnly`).toBe(ascii);
+      if (ascii) expect([h.lo, h.hi]).toEqual(got);
       prfHash(key, forms[mode](v), h);
       expect(got, `${JSON.stringify(v.slice(0, 30))} mode ${mode}`).toEqual([h.lo, h.hi]);
     }

@@ -67,6 +67,10 @@ export class RowRewriter {
   private readonly lastEncoded: string[];
   /** Per column: the transform's promise about its outputs' characters. */
   private readonly charsets: (OutputCharset | undefined)[];
+  /** Binary format with an arena, per text column: the transform's {@link ColumnTransform.fromBytes}, if any. */
+  private readonly fromBytes: ColumnTransform["fromBytes"][];
+  /** Set by {@link ruledOutput}: whether its value is known to be ASCII (see plainAscii). */
+  private outputAscii = false;
   private readonly view: RowView;
   private chunk: ByteText = EMPTY;
   private rowStart = 0;
@@ -107,6 +111,7 @@ export class RowRewriter {
     this.lastOutput = new Array(n).fill(UNSET);
     this.lastEncoded = new Array<string>(n).fill("");
     this.charsets = spec.transforms.map((t) => t?.charset);
+    this.fromBytes = spec.transforms.map((t, i) => (arena && spec.binary?.[i] === "text" ? t?.fromBytes : undefined));
     const view: RowView = { original: (c) => this.original(this.col(c)), output: (c) => this.output(this.col(c)) };
     this.view = arena ? { ...view, arena, stage: (v, at) => this.stage(arena, v, at) } : view;
   }
@@ -219,6 +224,34 @@ export class RowRewriter {
   }
 
   /**
+   * The output of ruled column `i` of the current row: from the field's bytes when the chunk is staged in the
+   * arena and the transform can (no string of the original is made, sliced or checked), else {@link output}.
+   */
+  private ruledOutput(i: number): string | null {
+    const fromBytes = this.fromBytes[i];
+    if (fromBytes !== undefined && this.chunk.staged && this.outCache[i] === UNSET) {
+      const s = this.starts[i]!;
+      let v: string | null | undefined;
+      if (this.chunk.buf[s] === 0xff) v = null;
+      else {
+        this.currentColumn = i;
+        v = fromBytes(this.arena!, s + 4, this.ends[i]! - s - 4);
+        this.currentColumn = -1;
+      }
+      if (v !== undefined) {
+        this.outCache[i] = v;
+        this.touched.push(i);
+        // fromBytes answers only for ASCII bytes, so an `asciiIn` promise holds too
+        this.outputAscii = this.charsets[i] !== undefined;
+        return v;
+      }
+    }
+    const v = this.output(i);
+    this.outputAscii = this.plainAscii(i);
+    return v;
+  }
+
+  /**
    * The rewritten row `start..end` of `chunk` (`end` being the offset of its `\n`), newline included, as a
    * byte string.
    */
@@ -230,8 +263,8 @@ export class RowRewriter {
       this.ensureSplit(this.last);
       let raw = start; // start of the pending untouched range
       for (const i of this.ruled) {
-        const v = this.output(i);
-        out += text.slice(raw, this.starts[i]!) + this.encodeOutput(v, i, this.plainAscii(i));
+        const v = this.ruledOutput(i);
+        out += text.slice(raw, this.starts[i]!) + this.encodeOutput(v, i, this.outputAscii);
         raw = this.ends[i]!;
       }
       out += text.slice(raw, end + 1);

@@ -35,6 +35,13 @@ export type OutputCharset = "ascii" | "asciiIn";
  */
 export type ColumnTransform = ((value: string, row: RowView, at?: number) => string | null) & {
   readonly charset?: OutputCharset;
+  /**
+   * The same output from the bytes `start..start + length` of a field in `arena`'s staged chunk (binary COPY),
+   * without the original's string: for transforms that need no more than the bytes (most fakes do not read
+   * the value at all). Answers only for ASCII bytes, so an `asciiIn` promise holds; undefined: it cannot, the
+   * string path runs.
+   */
+  readonly fromBytes?: (arena: Arena, start: number, length: number) => string | null | undefined;
 };
 
 /** What a strategy's compile function gets from the anonymizer compiling it. */
@@ -56,6 +63,13 @@ export interface MemoOptions {
   /** How the value is normalized before it is hashed. */
   normalize?: Normalize;
   charset?: OutputCharset;
+  /** `fn` does not read the value (only its draw), so the transform can work from a field's bytes alone. */
+  valueFree?: boolean;
+  /**
+   * The same fake as `fn`, built by the arena from the value's staged bytes (undefined: `fn` runs instead).
+   * A transform with it also works from a field's bytes (fromBytes).
+   */
+  fromStaged?: (arena: Arena, length: number, d: Draw) => string | undefined;
 }
 
 /** `fn` with its {@link OutputCharset} (none: no promise). */
@@ -110,14 +124,16 @@ export function newMemo(key: PrfKey, domain: string): Memo {
 
 /**
  * A transform keyed on the value: hashes it (normalized) under the domain's key, from the row's bytes when the
- * arena has them, else from its string; seeds `draw` from the hash and builds the fake with `fn`, or takes it
- * from the memo.
+ * arena has them, else from its string; seeds `draw` from the hash and builds the fake with `fromStaged` or
+ * `fn`, or takes it from the memo. With `valueFree` or `fromStaged` it also has {@link ColumnTransform.fromBytes}.
  */
 export function memoTransform(counter: { fakeValues: number }, memo: Memo, draw: Draw, fn: (value: string, d: Draw) => string | null, options: MemoOptions = {}): ColumnTransform {
-  const { normalize = Normalize.none, charset } = options;
+  const { normalize = Normalize.none, charset, valueFree = false, fromStaged } = options;
   const { key, tags, values } = memo;
   const h: Hash64 = { lo: 0, hi: 0 };
-  const fake = (value: string): string | null => {
+  // The fake of the value hashed into `h`: from the memo, or built (from the `staged` bytes in `arena` when
+  // there are some and fromStaged builds it). Undefined only without a `value` (""), when `fn` would need it.
+  const fake = (value: string, arena: Arena | undefined, staged: number, bytesOnly: boolean): string | null | undefined => {
     const lo = h.lo | 0;
     const hi = h.hi | 0;
     // The same value twice in a row is common (email and email_normalized, name and display_name).
@@ -126,7 +142,11 @@ export function memoTransform(counter: { fakeValues: number }, memo: Memo, draw:
     const tagged = tags[2 * slot] === lo && tags[2 * slot + 1] === hi;
     let out = tagged ? values[slot] : undefined;
     if (out === undefined) {
-      out = fn(value, draw.seed(lo, hi));
+      out = fromStaged && staged >= 0 ? fromStaged(arena!, staged, draw.seed(lo, hi)) : undefined;
+      if (out === undefined) {
+        if (bytesOnly && !valueFree) return undefined;
+        out = fn(value, draw.seed(lo, hi));
+      }
       if (!tagged) {
         tags[2 * slot] = lo;
         tags[2 * slot + 1] = hi;
@@ -139,13 +159,26 @@ export function memoTransform(counter: { fakeValues: number }, memo: Memo, draw:
     memo.lastOut = out;
     return out;
   };
-  return promising((value, row, at) => {
+  const t = promising((value, row, at) => {
     counter.fakeValues++;
     // From the row's bytes when the arena has them (a string sliced from a chunk is slow to encode), else from the string.
-    const staged = row.arena && row.stage ? row.stage(value, at) : -1;
-    if (staged < 0 || !row.arena!.hashStaged(key, staged, normalize, h)) prfHash(key, normalized(value, normalize), h);
-    return fake(value);
+    let staged = row.arena && row.stage ? row.stage(value, at) : -1;
+    if (staged < 0 || !row.arena!.hashStaged(key, staged, normalize, h)) {
+      staged = -1; // hashed from the string: no staged bytes for fromStaged either
+      prfHash(key, normalized(value, normalize), h);
+    }
+    return fake(value, row.arena, staged, false) as string | null;
   }, charset);
+  if (!valueFree && !fromStaged) return t;
+  // ASCII bytes only (as RowView.stage), so hashes and fakes are those of the string path.
+  const fromBytes = (arena: Arena, start: number, length: number): string | null | undefined => {
+    const staged = arena.stageFromChunk(start, start + length);
+    if (staged < 0 || !arena.hashStaged(key, staged, normalize, h, true)) return undefined;
+    const out = fake("", arena, staged, true);
+    if (out !== undefined) counter.fakeValues++;
+    return out;
+  };
+  return Object.assign(t, { fromBytes });
 }
 
 /** A column rule in its object form with strategy `S`. */

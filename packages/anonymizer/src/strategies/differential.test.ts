@@ -10,9 +10,9 @@ import type { ColumnRuleInput } from "../rules/schema.js";
 import { Anonymizer } from "./anonymizer.js";
 import { STRATEGIES } from "./registry.js";
 
-// Every strategy on the accelerated paths (an arena: bytes staged, hashed and rewritten in WebAssembly, rows
-// assembled there) and on the reference paths (strings only) over the same COPY data, text and binary, cut into
-// chunks everywhere: the outputs must be the same bytes.
+// Every strategy on the accelerated paths (an arena: bytes staged, hashed and rewritten in WebAssembly; binary
+// fields transformed from their bytes, without a string) and on the reference paths (strings only) over the same
+// COPY data, text and binary, cut into chunks everywhere: the outputs must be the same bytes.
 
 /** One rule per strategy, and a few that read other columns or are unique; the first column is what `switch` reads. */
 const RULES: [string, ColumnRuleInput][] = [

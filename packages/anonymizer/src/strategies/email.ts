@@ -1,3 +1,4 @@
+import type { Arena } from "../accelerator/arena.js";
 import { Normalize } from "../accelerator/prf.js";
 import { asciiIf, promising, weakest, type CompileStrategy } from "./builder.js";
 import { fullNameTransform } from "./name.js";
@@ -17,7 +18,8 @@ export const compileEmail: CompileStrategy<"email"> = (rule, ctx, locale) => {
   // Folded names and tags are ASCII letters and digits by construction.
   const addr = ctx.memo(`email:${locale}:${domain}`, (_v, d) => `${d.pick(firsts) || "user"}.${d.pick(lasts) || "name"}.${tagOf(d, 6)}@${domain}`, {
     normalize: Normalize.lowerTrim,
-    charset: asciiIf(!NON_ASCII.test(domain))
+    charset: asciiIf(!NON_ASCII.test(domain)),
+    valueFree: true,
   });
   const display = fullNameTransform(ctx, locale);
   // A header keeps its quotes, brackets and commas, so it is only ASCII when the original is.
@@ -34,7 +36,28 @@ export const compileEmail: CompileStrategy<"email"> = (rule, ctx, locale) => {
     ctx.fakeValues = counted + 1;
     return out;
   }, weakest([addr.charset, display.charset, "asciiIn"]));
-  return t;
+  // From a field's bytes: one address (no `<` or `,`, as ADDRESS_LIST) is the address memo's; a header in
+  // rewriteAddresses' common form is rewritten as there, from its parts' bytes; any other takes the string.
+  const plain = addr.fromBytes!;
+  const nameFrom = display.fromBytes!;
+  const header = (arena: Arena, start: number, length: number): string | undefined => {
+    if (!arena.chunkHeader(start, length)) return undefined;
+    const parts = arena.headerParts;
+    const quoted = parts[2] === 1;
+    const address = parts[3]! + 1;
+    const counted = ctx.fakeValues;
+    const name = nameFrom(arena, parts[0]!, parts[1]! - parts[0]!);
+    const a = typeof name === "string" ? plain(arena, address, start + length - 1 - address) : undefined;
+    if (typeof a !== "string") {
+      ctx.fakeValues = counted;
+      return undefined;
+    }
+    ctx.fakeValues = counted + 1;
+    return quoted ? `"${name}" <${a}>` : `${name} <${a}>`;
+  };
+  const fromBytes = (arena: Arena, start: number, length: number) =>
+    arena.chunkHasEither(start, start + length, 0x3c, 0x2c) ? header(arena, start, length) : plain(arena, start, length);
+  return Object.assign(t, { fromBytes });
 };
 
 const ADDRESS_LIST = /[<,]/;

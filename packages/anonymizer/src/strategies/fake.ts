@@ -15,6 +15,6 @@ export const compileFake: CompileStrategy<"fake"> = (rule, ctx, locale) => {
       faker.seed(d.next());
       return String((fn as () => unknown).call(faker[mod as keyof Faker]));
     },
-    {},
+    { valueFree: true },
   );
 };

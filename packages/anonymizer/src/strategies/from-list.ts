@@ -5,5 +5,5 @@ import { asciiIf, type ColumnTransform, type StrategyContext } from "./builder.j
 export function fromList(ctx: StrategyContext, domain: string, locale: string, path: string, normalize?: Normalize): ColumnTransform {
   const L = ctx.data(locale);
   const g = L.generator(path);
-  return ctx.memo(`${domain}:${locale}`, (_v, d) => g(d), { ...(normalize === undefined ? {} : { normalize }), charset: asciiIf(L.asciiOnly(path)) });
+  return ctx.memo(`${domain}:${locale}`, (_v, d) => g(d), { ...(normalize === undefined ? {} : { normalize }), charset: asciiIf(L.asciiOnly(path)), valueFree: true });
 }

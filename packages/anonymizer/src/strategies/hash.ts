@@ -6,5 +6,5 @@ import { NON_ASCII } from "./text.js";
 export const compileHash: CompileStrategy<"hash"> = (rule, ctx) => {
   const length = rule.length ?? 16;
   const prefix = rule.prefix ?? "";
-  return ctx.memo(`hash:${length}:${prefix}`, (_v, d) => prefix + tagOf(d, length), { charset: asciiIf(!NON_ASCII.test(prefix)) });
+  return ctx.memo(`hash:${length}:${prefix}`, (_v, d) => prefix + tagOf(d, length), { charset: asciiIf(!NON_ASCII.test(prefix)), valueFree: true });
 };

@@ -1,3 +1,4 @@
+import type { Arena } from "../accelerator/arena.js";
 import { promising, type CompileStrategy } from "./builder.js";
 import { NON_ASCII } from "./text.js";
 
@@ -16,7 +17,7 @@ export const compileMask: CompileStrategy<"mask"> = (rule, ctx) => {
     n <= first + last ? masked(n) : (first ? keep(src, 0, first) : "") + masked(n - first - last) + (last ? keep(src, n - last, n) : "");
   const ofString = (s: string, from: number, to: number) => s.slice(from, to);
   const ofCodePoints = (c: string[], from: number, to: number) => c.slice(from, to).join("");
-  return promising((v) => {
+  const t = promising((v) => {
     ctx.fakeValues++;
     // Counted in characters: text with surrogate pairs (emoji) is split into code points first.
     if (SURROGATE.test(v)) {
@@ -25,4 +26,11 @@ export const compileMask: CompileStrategy<"mask"> = (rule, ctx) => {
     }
     return maskOf(v.length, v, ofString);
   }, NON_ASCII.test(ch) ? undefined : "asciiIn");
+  // From a field's ASCII bytes (a byte a character), without the original's string.
+  const fromBytes = (arena: Arena, start: number, n: number): string | undefined => {
+    if (!arena.chunkAscii(start, start + n)) return undefined;
+    ctx.fakeValues++;
+    return maskOf(n, start, (at: number, from: number, to: number) => arena.chunkLatin1(at + from, at + to));
+  };
+  return Object.assign(t, { fromBytes });
 };

@@ -9,7 +9,7 @@ export function fullNameTransform(ctx: StrategyContext, locale: string): ColumnT
   const last = L.generator("person.last_name");
   const ascii = L.asciiOnly("person.first_name") && L.asciiOnly("person.last_name");
   // Case and surrounding space do not make another person.
-  return ctx.memo(`name:${locale}`, (_v: string, d: Draw) => `${first(d)} ${last(d)}`, { normalize: Normalize.lowerTrim, charset: asciiIf(ascii) });
+  return ctx.memo(`name:${locale}`, (_v: string, d: Draw) => `${first(d)} ${last(d)}`, { normalize: Normalize.lowerTrim, charset: asciiIf(ascii), valueFree: true });
 }
 
 /** `name`: a fake full name per distinct (case-insensitive) name. */

@@ -1,4 +1,4 @@
 import { promising, type CompileStrategy } from "./builder.js";
 
 /** `null`: every value becomes NULL. */
-export const compileNull: CompileStrategy<"null"> = () => promising(() => null, "ascii");
+export const compileNull: CompileStrategy<"null"> = () => Object.assign(promising(() => null, "ascii"), { fromBytes: () => null });

@@ -1,3 +1,4 @@
+import type { WordTable } from "../accelerator/arena.js";
 import type { Draw } from "../accelerator/draw.js";
 
 /** A character outside ASCII (test a string with it: one pattern for the strategies and the COPY encoders). */
@@ -22,6 +23,8 @@ const LENGTHS = BY_LENGTH.map((_, i) => i).filter((i) => BY_LENGTH[i]);
 const FOR_LENGTH: string[][] = [];
 for (let len = 0; len <= LENGTHS[LENGTHS.length - 1]!; len++) FOR_LENGTH[len] = BY_LENGTH[LENGTHS.find((l) => l >= len)!]!;
 const LONGEST = FOR_LENGTH[FOR_LENGTH.length - 1]!;
+/** The lists above, as the arena's replaceWords reads them (the same words, so the same outputs). */
+export const LOREM_FOR_LENGTH: WordTable = FOR_LENGTH;
 
 // The same lists with a capital first letter, at the same indexes.
 const FOR_LENGTH_CAPITAL = FOR_LENGTH.map((words) => words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)));

@@ -6,8 +6,11 @@
 ;; strategies normalize strings (written at `scratch` first), under the 16-byte key at `key`; writes the 64-bit
 ;; result little-endian at offset 0. Mode 0: the bytes as they are. Mode 1: trimmed of ASCII white space and
 ;; ASCII letters lowercased (JS trim().toLowerCase()), refused (returns 0) when a byte is not ASCII, since both
-;; treat more of Unicode. Mode 2: the ASCII digits only, or all the bytes when there is none. Returns 1 when the
-;; result is at offset 0.
+;; treat more of Unicode. Mode 2: the ASCII digits only, or all the bytes when there is none. Plus 4 (any mode):
+;; refused (returns 0) when a byte is not ASCII (bytes hashed without their string, not known to be UTF-8).
+;; Returns 1 when the result is at offset 0.
+;;
+;; space(c): 1 for the ASCII white space JS trim() removes (tab to carriage return, space); text.wat imports it.
 ;;
 ;; ascii(at, len): 1 when the `len` bytes at `at` are all ASCII (below 0x80), else 0. Eight bytes a step.
 (module
@@ -85,12 +88,16 @@
     (i64.store (i32.const 0) (local.get $m))
     (i32.wrap_i64 (local.get $m)))
 ;; white space JS trim() removes, in ASCII: \t \n \v \f \r and space
-  (func $space (param $c i32) (result i32)
+  (func $space (export "space") (param $c i32) (result i32)
     (i32.or (i32.eq (local.get $c) (i32.const 32))
       (i32.and (i32.ge_u (local.get $c) (i32.const 9)) (i32.le_u (local.get $c) (i32.const 13)))))
 
   (func (export "sipn") (param $key i32) (param $msg i32) (param $len i32) (param $mode i32) (param $scratch i32) (result i32)
     (local $i i32) (local $end i32) (local $c i32) (local $n i32)
+    (if (i32.and (local.get $mode) (i32.const 4))
+      (then
+        (if (i32.eqz (call $ascii (local.get $msg) (local.get $len))) (then (return (i32.const 0))))
+        (local.set $mode (i32.and (local.get $mode) (i32.const 3)))))
     (local.set $i (local.get $msg))
     (local.set $end (i32.add (local.get $msg) (local.get $len)))
     (if (i32.eq (local.get $mode) (i32.const 1))
