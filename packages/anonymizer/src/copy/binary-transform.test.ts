@@ -1,3 +1,4 @@
+// (Over 300 lines: the binary COPY format's edge cases, each a short test against a real PostgreSQL.)
 import { Arena } from "../accelerator/arena.js";
 import { test, expect } from "@odoo-deploy/testkit/vitest";
 import pg from "pg";

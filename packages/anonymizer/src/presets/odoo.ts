@@ -1,3 +1,4 @@
+// (Over 300 lines: the preset is one table of Odoo's personal columns, model by model, meant to be read whole.)
 import type { ColumnRuleInput, OdooPresetOptions, RulesFileInput, TableRuleInput } from "../rules/schema.js";
 import { ODOO16_TEXT_COLUMNS } from "./odoo16-columns.js";
 import { ODOO17_TEXT_COLUMNS } from "./odoo17-columns.js";

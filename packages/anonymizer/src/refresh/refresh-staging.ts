@@ -1,3 +1,5 @@
+// (Over 300 lines: the steps of refreshStaging read in order in one place, with the recovery and the swap back
+// that undo them; each step's work is in its own module: swap-back, retention, settings, filestore-policy, state.)
 import { mkdir, rename } from "node:fs/promises";
 import path from "node:path";
 import {

@@ -1,3 +1,5 @@
+// (Over 300 lines: one Transform whose states — DDL read for column types, a COPY block rewritten, a where's
+// DELETE after it — share the tables learnt as the dump streams; the rows themselves are copy/row-rewriter.ts's.)
 import { durationSince, OperationFailedError, quoteIdent, throwIfAborted, UsageError, type Check, type EventHandler, type ReportBase } from "@odoo-deploy/core/base";
 import { randomBytes } from "node:crypto";
 import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
