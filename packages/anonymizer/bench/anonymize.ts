@@ -138,6 +138,11 @@ try {
     console.log(`${v.label.padEnd(9)} median of ${rounds} rounds: ${median(t).toFixed(1)} s (rounds: ${t.map((x) => x.toFixed(1)).join(", ")}), ratio to baseline ${median(r).toFixed(2)} (target ≤ 1.0; rounds: ${r.map((x) => x.toFixed(2)).join(", ")})`);
     console.log(`${"".padEnd(9)} peak RSS ${(peaks.get(v.label)! / 1048576).toFixed(0)} MB  (target ≤ 256 MB; the CLI process, worker threads included; highest of the rounds)`);
   }
+  // Another build against ours, round by round (the same round: the same machine state).
+  for (const v of variants.filter((x) => x.label !== "ours")) {
+    const perRound = times.get("ours")!.map((t, k) => t / times.get(v.label)![k]!);
+    console.log(`ours / ${v.label}: median ${median(perRound).toFixed(2)} (rounds: ${perRound.map((x) => x.toFixed(2)).join(", ")})`);
+  }
 
   // Fake values per second on one core: distinct originals (no memo hits), the preset's hot strategies.
   const a = new Anonymizer({ secret: "bench-secret" });
