@@ -1,3 +1,5 @@
+// (Over 300 lines: the four kinds of backup are told apart and restored through the same filter pipeline; the
+// identification and the restore share each kind's reader.)
 /**
  * A backup as the source of a staging copy (issue 19): identified from a path, then restored into an empty
  * database THROUGH the stream filter — `pg_restore -f -` (or the zip's `dump.sql`) → anonymizeStream → `psql` —

@@ -1,3 +1,4 @@
+// (Over 300 lines: each policy tested on the real 16/17/18 lab databases and filestore, with shared fixtures.)
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";

@@ -1,3 +1,5 @@
+// (Over 300 lines: the four policies share one walk of the attachments, one target directory and one row update;
+// split, each would repeat them. The placeholder files themselves are placeholders.ts's.)
 /**
  * The staging copy's filestore, by policy: which files of the new database's attachments are written, and from
  * where. Runs on the new (already anonymized) database before the swap; the files go into a fresh directory the

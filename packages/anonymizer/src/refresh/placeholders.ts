@@ -1,3 +1,5 @@
+// (Over 300 lines: one small hand-built file per type — PNG, JPEG, GIF, WebP, SVG, ICO, BMP, PDF, office, zip —
+// each a few lines of bytes that are read together with the format notes beside them.)
 /**
  * Small valid files that stand in for the attachments of a staging copy: a blank image for an image, a one-page
  * PDF for a PDF, a short note for a text, a minimal document for an office file. Valid, so that Odoo's previews,
