@@ -1,4 +1,4 @@
-import { type Normalize } from "./prf.js";
+import { Normalize } from "./prf.js";
 import type { Hash64, PrfKey } from "./siphash.js";
 import type { Draw } from "./draw.js";
 import { SIPHASH_WASM_BASE64 } from "./wasm/siphash-wasm.js";
@@ -128,7 +128,9 @@ export class Arena {
       words[(KEY_AT >> 2) + 3] = key[3];
       this.keyInMemory = key;
     }
-    if (this.wasm.sipn(KEY_AT, this.stagedAt, length, asciiOnly ? normalize | 4 : normalize, STAGED_AT + MAX_STAGED) === 0) return false;
+    // (lowerTrim refuses a byte over 0x7f as it goes: asking for ASCII as well would scan the bytes twice)
+    const mode = asciiOnly && normalize !== Normalize.lowerTrim ? normalize | 4 : normalize;
+    if (this.wasm.sipn(KEY_AT, this.stagedAt, length, mode, STAGED_AT + MAX_STAGED) === 0) return false;
     out.lo = this.words[RESULT_AT >> 2]! >>> 0;
     out.hi = this.words[(RESULT_AT >> 2) + 1]! >>> 0;
     return true;
